@@ -1,0 +1,68 @@
+#include "daemon/config_files.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "daemon/unique_fd.hpp"
+
+namespace fnft::daemon {
+namespace {
+
+[[noreturn]] void fail(const std::string& path, const std::string& what) {
+  throw state::ConfigError(path + ": " + what);
+}
+
+}  // namespace
+
+std::optional<std::string> read_config_file(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  if (fd.get() < 0) {
+    if (errno == ENOENT) return std::nullopt;
+    fail(path, std::string("cannot open: ") + std::strerror(errno));
+  }
+  struct stat info {};
+  if (::fstat(fd.get(), &info) != 0)
+    fail(path, std::string("cannot stat: ") + std::strerror(errno));
+  if (!S_ISREG(info.st_mode)) fail(path, "is not a regular file; expected flannel's config file");
+
+  std::string content;
+  char buffer[16384];
+  for (;;) {
+    const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail(path, std::string("cannot read: ") + std::strerror(errno));
+    }
+    if (n == 0) break;
+    content.append(buffer, static_cast<std::size_t>(n));
+    if (content.size() > kMaxConfigFileSize) {
+      fail(path, "is larger than " + std::to_string(kMaxConfigFileSize / 1024) +
+                     " KiB; expected a small flannel config file");
+    }
+  }
+  return content;
+}
+
+LoadedConfig load_config(const ConfigOptions& options) {
+  LoadedConfig loaded;
+  const auto subnet_text = read_config_file(options.subnet_file);
+  if (!subnet_text) {
+    fail(options.subnet_file,
+         "no such file; flanneld writes it once it holds a lease: start flanneld or pass "
+         "--subnet-file");
+  }
+  loaded.subnet_env = state::parse_subnet_env(*subnet_text, options.subnet_file);
+  if (const auto net_conf_text = read_config_file(options.net_config_path)) {
+    loaded.net_conf = state::parse_net_conf(*net_conf_text, options.net_config_path);
+  }
+  loaded.node = state::resolve_node_config(loaded.subnet_env, options.subnet_file, loaded.net_conf,
+                                           options.net_config_path, options.rules);
+  loaded.mode = state::resolve_mode(options.mode, loaded.net_conf);
+  return loaded;
+}
+
+}  // namespace fnft::daemon

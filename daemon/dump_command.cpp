@@ -1,0 +1,66 @@
+// `flannel-nftd dump`: print the desired ruleset, touching nothing.
+#include <iostream>
+
+#include "daemon/config_files.hpp"
+#include "daemon/options.hpp"
+#include "daemon/verbs.hpp"
+#include "state/desired_ruleset.hpp"
+#include "state/iptables_ruleset.hpp"
+#include "state/nft_text.hpp"
+
+namespace po = boost::program_options;
+
+namespace fnft::daemon {
+namespace {
+
+constexpr const char* kUsage =
+    "Usage: flannel-nftd dump [options]\n"
+    "\n"
+    "Print the rules flannel-nftd would install for this node, without touching the kernel:\n"
+    "nft syntax that `nft -f` loads, or iptables-restore input (with both families enabled the\n"
+    "ip6tables payload follows the iptables one, each introduced by a `#` comment line).\n";
+
+}  // namespace
+
+int dump_command(const std::vector<std::string>& args) {
+  ConfigOptions options;
+  std::string family_text;
+  po::options_description description = config_options_description(options);
+  po::options_description dump_only("Output");
+  dump_only.add_options()("family", po::value(&family_text)->value_name("ipv4|ipv6"),
+                          "print one address family only")("help,h", "show this help");
+  description.add(dump_only);
+
+  const auto vm = parse_verb_arguments(args, description);
+  if (vm.count("help") != 0) {
+    std::cout << kUsage << "\n" << description << "\n";
+    return kExitOk;
+  }
+  finish_config_options(vm, options);
+  std::optional<state::Family> family;
+  if (vm.count("family") != 0) {
+    if (family_text == "ipv4")
+      family = state::Family::ipv4;
+    else if (family_text == "ipv6")
+      family = state::Family::ipv6;
+    else
+      throw UsageError("--family: \"" + family_text + "\" is not a family; expected ipv4 or ipv6");
+  }
+
+  LoadedConfig config = load_config(options);
+  if (family == state::Family::ipv4) config.node.ipv6.reset();
+  if (family == state::Family::ipv6) config.node.ipv4.reset();
+  if (family && !config.node.ipv4 && !config.node.ipv6) {
+    throw UsageError("--family=" + family_text +
+                     ": that family is not enabled in this node's config");
+  }
+
+  if (config.mode == state::Mode::nftables) {
+    std::cout << state::to_nft_text(state::desired_nft_ruleset(config.node));
+  } else {
+    std::cout << state::to_iptables_restore(config.node);
+  }
+  return kExitOk;
+}
+
+}  // namespace fnft::daemon

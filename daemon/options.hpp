@@ -1,0 +1,48 @@
+// Command-line options shared by the verbs, parsed with Boost.Program_options.
+#pragma once
+
+#include <boost/program_options.hpp>
+#include <optional>
+#include <string>
+
+#include "state/config.hpp"
+
+namespace fnft::daemon {
+
+inline constexpr const char* kDefaultSubnetFile = "/run/flannel/subnet.env";
+inline constexpr const char* kDefaultNetConfigPath = "/etc/kube-flannel/net-conf.json";
+
+// Exit codes of every verb.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+struct ConfigOptions {
+  std::string subnet_file = kDefaultSubnetFile;
+  std::string net_config_path = kDefaultNetConfigPath;
+  std::optional<state::Mode> mode;
+  state::RuleOptions rules;
+};
+
+// Thrown for bad usage; main prints it with the verb's usage hint and exits 2.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// --subnet-file, --net-config-path, --mode, --ip-masq, --forward-rules,
+// --ip-masq-fully-random-disable.
+boost::program_options::options_description config_options_description(ConfigOptions& out);
+
+// Parses `args` (the words after the verb) against `description`; --help is handled by the
+// caller through the returned map. Throws UsageError.
+boost::program_options::variables_map parse_verb_arguments(
+    const std::vector<std::string>& args,
+    const boost::program_options::options_description& description);
+
+// Applies what Program_options cannot express directly (the mode string).
+void finish_config_options(const boost::program_options::variables_map& vm, ConfigOptions& out);
+
+std::optional<state::Mode> parse_mode(const std::string& text);
+
+}  // namespace fnft::daemon

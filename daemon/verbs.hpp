@@ -1,0 +1,11 @@
+// The verbs of the flannel-nftd command line; each returns the process exit code.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace fnft::daemon {
+
+int dump_command(const std::vector<std::string>& args);
+
+}  // namespace fnft::daemon

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs, from Debian's packages, whatever flannel-nftd needs to build, test and run its
+# demo. Idempotent and quiet when everything is already there.
+set -euo pipefail
+
+packages=(
+  # build
+  g++ cmake make pkg-config
+  libmnl-dev libnftnl-dev libnl-3-dev libnl-route-3-dev
+  libspdlog-dev libboost-dev libboost-program-options-dev nlohmann-json3-dev libsystemd-dev
+  libgtest-dev libgmock-dev
+  # tests, demo and benchmarks: the real tools play the other components
+  nftables iptables iproute2 iputils-ping procps
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$package")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "install-deps: missing packages: ${missing[*]}; run as root (or: sudo apt-get install ${missing[*]})" >&2
+  exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

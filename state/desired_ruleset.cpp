@@ -1,0 +1,94 @@
+#include "state/desired_ruleset.hpp"
+
+namespace fnft::state {
+namespace {
+
+Cidr multicast_range(Family family) {
+  Cidr range;
+  range.family = family;
+  if (family == Family::ipv4) {
+    range.address[0] = 224;  // 224.0.0.0/4
+    range.prefix_length = 4;
+  } else {
+    range.address[0] = 0xff;  // ff00::/8
+    range.prefix_length = 8;
+  }
+  return range;
+}
+
+Match saddr(const Cidr& prefix, bool negated = false) {
+  return AddressMatch{AddressField::saddr, negated, prefix};
+}
+Match daddr(const Cidr& prefix, bool negated = false) {
+  return AddressMatch{AddressField::daddr, negated, prefix};
+}
+
+Rule rule(std::vector<Match> matches, Action action, std::string comment) {
+  return Rule{std::move(matches), /*counter=*/true, std::move(action), std::move(comment)};
+}
+
+Action verdict(Action::Kind kind) {
+  return Action{kind, false, {}};
+}
+
+// The iptables mode's FLANNEL-POSTRTG, which nftables mode must equal (DESIGN.md "The rules").
+Chain postrouting_chain(Family family, const FamilyNetworks& net, const RuleOptions& options) {
+  const Cidr& cluster = net.cluster;
+  const Cidr& lease = net.lease;
+  const Action masquerade{Action::Kind::masquerade, options.masq_fully_random, {}};
+  const Action return_ = verdict(Action::Kind::return_);
+  Chain chain{std::string(kPostroutingChainName),
+              BaseChain{ChainType::nat, Hook::postrouting, kPrioritySrcNat, Policy::accept},
+              {}};
+  // A mask test, as iptables' `--mark 0x4000/0x4000`: kube-proxy may set other mark bits too.
+  chain.rules.push_back(rule({MarkMatch{kKubeProxyMasqueradeMark, kKubeProxyMasqueradeMark}},
+                             return_, "kube-proxy marked: masqueraded by kube-proxy"));
+  chain.rules.push_back(
+      rule({saddr(lease), daddr(cluster)}, return_, "pod subnet to cluster: no masquerade"));
+  chain.rules.push_back(
+      rule({saddr(cluster), daddr(lease)}, return_, "cluster to pod subnet: no masquerade"));
+  // iptables' `! -s $C -d $P`: external traffic arriving for our pods keeps its source.
+  // (Upstream's nftables mode has `saddr != $P` here, which makes the last rule unreachable.)
+  chain.rules.push_back(
+      rule({saddr(cluster, true), daddr(lease)}, return_, "outside to pod subnet: no masquerade"));
+  chain.rules.push_back(rule({saddr(cluster), daddr(multicast_range(family), true)}, masquerade,
+                             "cluster to outside: masquerade"));
+  chain.rules.push_back(
+      rule({saddr(cluster, true), daddr(cluster)}, masquerade, "host to cluster: masquerade"));
+  return chain;
+}
+
+Chain forward_chain(const FamilyNetworks& net) {
+  Chain chain{std::string(kForwardChainName),
+              BaseChain{ChainType::filter, Hook::forward, kPriorityFilter, Policy::accept},
+              {}};
+  chain.rules.push_back(
+      rule({saddr(net.cluster)}, verdict(Action::Kind::accept), "forward from cluster"));
+  chain.rules.push_back(
+      rule({daddr(net.cluster)}, verdict(Action::Kind::accept), "forward to cluster"));
+  return chain;
+}
+
+void add_family(Ruleset& ruleset, Family family, const std::optional<FamilyNetworks>& net,
+                const RuleOptions& options) {
+  if (!net || (!options.ip_masq && !options.forward_rules)) return;
+  Table table{family, std::string(table_name(family)), {}};
+  if (options.ip_masq) table.chains.push_back(postrouting_chain(family, *net, options));
+  if (options.forward_rules) table.chains.push_back(forward_chain(*net));
+  ruleset.tables.push_back(std::move(table));
+}
+
+}  // namespace
+
+std::string_view table_name(Family family) {
+  return family == Family::ipv4 ? kIpv4TableName : kIpv6TableName;
+}
+
+Ruleset desired_nft_ruleset(const NodeConfig& config) {
+  Ruleset ruleset;
+  add_family(ruleset, Family::ipv4, config.ipv4, config.options);
+  add_family(ruleset, Family::ipv6, config.ipv6, config.options);
+  return ruleset;
+}
+
+}  // namespace fnft::state

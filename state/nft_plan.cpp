@@ -1,0 +1,166 @@
+#include "state/nft_plan.hpp"
+
+#include <algorithm>
+
+#include "state/nft_text.hpp"
+
+namespace fnft::state {
+namespace {
+
+using Kind = NftOperation::Kind;
+
+// A batch is only valid in this order: rules leave chains before chains are deleted (a
+// jump keeps its target busy), and chains are deleted before a same-named one is added.
+struct PlanPhases {
+  std::vector<NftOperation> remove_rules;
+  std::vector<NftOperation> remove_chains;
+  std::vector<NftOperation> add;
+
+  std::vector<NftOperation> joined() && {
+    std::vector<NftOperation> all = std::move(remove_rules);
+    all.insert(all.end(), remove_chains.begin(), remove_chains.end());
+    all.insert(all.end(), add.begin(), add.end());
+    return all;
+  }
+};
+
+NftOperation operation(Kind kind, const Table& table, std::string chain = {}) {
+  NftOperation op;
+  op.kind = kind;
+  op.family = table.family;
+  op.table = table.name;
+  op.chain = std::move(chain);
+  return op;
+}
+
+void add_chain_with_rules(PlanPhases& phases, const Table& table, const Chain& chain) {
+  NftOperation add = operation(Kind::add_chain, table, chain.name);
+  add.base = chain.base;
+  phases.add.push_back(std::move(add));
+  for (const auto& rule : chain.rules) {
+    NftOperation add_rule = operation(Kind::add_rule, table, chain.name);
+    add_rule.rule = rule;
+    phases.add.push_back(std::move(add_rule));
+  }
+}
+
+void append_rules(PlanPhases& phases, const Table& table, const Chain& chain) {
+  for (const auto& rule : chain.rules) {
+    NftOperation add_rule = operation(Kind::add_rule, table, chain.name);
+    add_rule.rule = rule;
+    phases.add.push_back(std::move(add_rule));
+  }
+}
+
+// The observed rules that are not part of an in-order match of `desired`, or nullopt
+// when `desired` is not a subsequence of `observed`.
+std::optional<std::vector<const Rule*>> extra_rules(const std::vector<Rule>& desired,
+                                                    const std::vector<Rule>& observed) {
+  std::vector<const Rule*> extras;
+  std::size_t next = 0;
+  for (const auto& rule : observed) {
+    if (next < desired.size() && rule == desired[next]) {
+      ++next;
+    } else {
+      extras.push_back(&rule);
+    }
+  }
+  if (next != desired.size()) return std::nullopt;
+  return extras;
+}
+
+bool same_hook(const std::optional<BaseChain>& a, const std::optional<BaseChain>& b) {
+  if (a.has_value() != b.has_value()) return false;
+  if (!a) return true;
+  return a->type == b->type && a->hook == b->hook && a->priority == b->priority;
+}
+
+void plan_chain(PlanPhases& phases, const Table& table, const Chain& want, const Chain* have) {
+  if (have == nullptr) {
+    add_chain_with_rules(phases, table, want);
+    return;
+  }
+  if (!same_hook(want.base, have->base)) {
+    // The kernel cannot move a chain to another hook or priority: replace it.
+    phases.remove_rules.push_back(operation(Kind::flush_chain, table, want.name));
+    phases.remove_chains.push_back(operation(Kind::delete_chain, table, want.name));
+    add_chain_with_rules(phases, table, want);
+    return;
+  }
+  if (want.base != have->base) {
+    NftOperation update = operation(Kind::add_chain, table, want.name);
+    update.base = want.base;
+    phases.add.push_back(std::move(update));
+  }
+  if (want.rules == have->rules) return;
+  if (const auto extras = extra_rules(want.rules, have->rules)) {
+    for (const Rule* extra : *extras) {
+      NftOperation remove = operation(Kind::delete_rule, table, want.name);
+      remove.rule = *extra;
+      remove.handle = extra->handle;
+      phases.remove_rules.push_back(std::move(remove));
+    }
+    return;
+  }
+  phases.remove_rules.push_back(operation(Kind::flush_chain, table, want.name));
+  append_rules(phases, table, want);
+}
+
+void plan_table(PlanPhases& phases, const Table* want, const Table* have) {
+  if (want == nullptr) {
+    if (have != nullptr) phases.remove_chains.push_back(operation(Kind::delete_table, *have));
+    return;
+  }
+  if (have == nullptr) {
+    phases.add.push_back(operation(Kind::add_table, *want));
+    for (const auto& chain : want->chains) add_chain_with_rules(phases, *want, chain);
+    return;
+  }
+  for (const auto& chain : want->chains)
+    plan_chain(phases, *want, chain, have->find_chain(chain.name));
+  for (const auto& chain : have->chains) {
+    if (want->find_chain(chain.name) != nullptr) continue;
+    if (!chain.rules.empty())
+      phases.remove_rules.push_back(operation(Kind::flush_chain, *have, chain.name));
+    phases.remove_chains.push_back(operation(Kind::delete_chain, *have, chain.name));
+  }
+}
+
+}  // namespace
+
+std::vector<NftOperation> plan_nft_changes(const Ruleset& desired, const Ruleset& observed,
+                                           const std::vector<OwnedTable>& owned) {
+  PlanPhases phases;
+  for (const auto& table : owned) {
+    plan_table(phases, desired.find_table(table.family, table.name),
+               observed.find_table(table.family, table.name));
+  }
+  return std::move(phases).joined();
+}
+
+std::string describe(const NftOperation& op) {
+  const std::string table = std::string(nft_family_name(op.family)) + " " + op.table;
+  switch (op.kind) {
+    case Kind::add_table: return "add table " + table;
+    case Kind::delete_table: return "delete table " + table;
+    case Kind::add_chain: {
+      std::string text = "add chain " + table + " " + op.chain;
+      if (op.base) {
+        text += " { type " + std::string(to_string(op.base->type)) + " hook " +
+                std::string(to_string(op.base->hook)) + " priority " + priority_text(*op.base) +
+                "; policy " + std::string(to_string(op.base->policy)) + "; }";
+      }
+      return text;
+    }
+    case Kind::delete_chain: return "delete chain " + table + " " + op.chain;
+    case Kind::flush_chain: return "flush chain " + table + " " + op.chain;
+    case Kind::add_rule:
+      return "add rule " + table + " " + op.chain + " " + to_nft_text(op.rule, op.family);
+    case Kind::delete_rule:
+      return "delete rule " + table + " " + op.chain + " handle " + std::to_string(op.handle) +
+             " # " + to_nft_text(op.rule, op.family);
+  }
+  return "?";
+}
+
+}  // namespace fnft::state

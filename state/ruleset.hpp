@@ -1,0 +1,106 @@
+// An nftables ruleset as plain data: what we want in the kernel and what a dump decoded.
+// Values compare with ==, which ignores kernel bookkeeping (handles, counter values), so
+// "observed == desired" is the whole question the reconciler asks.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "state/cidr.hpp"
+
+namespace fnft::state {
+
+// meta mark & mask == value
+struct MarkMatch {
+  std::uint32_t mask = 0xffffffff;
+  std::uint32_t value = 0;
+  friend bool operator==(const MarkMatch&, const MarkMatch&) = default;
+};
+
+enum class AddressField : std::uint8_t { saddr, daddr };
+
+// ip saddr 10.244.0.0/16, ip6 daddr != ff00::/8, ...
+struct AddressMatch {
+  AddressField field = AddressField::saddr;
+  bool negated = false;
+  Cidr prefix;
+  friend bool operator==(const AddressMatch&, const AddressMatch&) = default;
+};
+
+// Whatever a dumped rule holds that we do not model. It never equals anything we build,
+// so a foreign or altered rule in our chain is always seen as a difference.
+struct UnknownExpression {
+  std::string description;
+  friend bool operator==(const UnknownExpression&, const UnknownExpression&) = default;
+};
+
+using Match = std::variant<MarkMatch, AddressMatch, UnknownExpression>;
+
+struct Action {
+  enum class Kind : std::uint8_t { none, accept, drop, return_, jump, masquerade };
+  Kind kind = Kind::none;
+  bool fully_random = false;  // masquerade only
+  std::string target;         // jump only
+  friend bool operator==(const Action&, const Action&) = default;
+};
+
+struct Rule {
+  std::vector<Match> matches;
+  bool counter = false;
+  Action action;
+  std::string comment;
+  // Kernel handle of an observed rule (0 for desired rules); not part of equality.
+  std::uint64_t handle = 0;
+
+  friend bool operator==(const Rule& a, const Rule& b) {
+    return a.matches == b.matches && a.counter == b.counter && a.action == b.action &&
+           a.comment == b.comment;
+  }
+};
+
+enum class ChainType : std::uint8_t { filter, nat, route };
+enum class Hook : std::uint8_t { prerouting, input, forward, output, postrouting };
+enum class Policy : std::uint8_t { accept, drop };
+
+inline constexpr std::int32_t kPriorityFilter = 0;
+inline constexpr std::int32_t kPrioritySrcNat = 100;
+
+struct BaseChain {
+  ChainType type = ChainType::filter;
+  Hook hook = Hook::forward;
+  std::int32_t priority = kPriorityFilter;
+  Policy policy = Policy::accept;
+  friend bool operator==(const BaseChain&, const BaseChain&) = default;
+};
+
+struct Chain {
+  std::string name;
+  std::optional<BaseChain> base;  // absent for a regular (jump target) chain
+  std::vector<Rule> rules;
+  friend bool operator==(const Chain&, const Chain&) = default;
+};
+
+struct Table {
+  Family family = Family::ipv4;
+  std::string name;
+  std::vector<Chain> chains;
+  friend bool operator==(const Table&, const Table&) = default;
+
+  const Chain* find_chain(std::string_view chain_name) const;
+};
+
+struct Ruleset {
+  std::vector<Table> tables;
+  friend bool operator==(const Ruleset&, const Ruleset&) = default;
+
+  const Table* find_table(Family family, std::string_view table_name) const;
+};
+
+std::string_view to_string(ChainType type);
+std::string_view to_string(Hook hook);
+std::string_view to_string(Policy policy);
+
+}  // namespace fnft::state

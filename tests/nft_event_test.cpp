@@ -1,0 +1,113 @@
+// Transactions are assembled from nf_tables events as the kernel sends them: object
+// messages, then NEWGEN naming the committer.
+#include "netlink/nft_event.hpp"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+
+#include <vector>
+
+namespace fnft::netlink {
+namespace {
+
+class EventBuilder {
+ public:
+  EventBuilder(std::uint16_t type, std::uint8_t family, std::uint32_t portid)
+      : buffer_(MNL_SOCKET_BUFFER_SIZE) {
+    message_ = mnl_nlmsg_put_header(buffer_.data());
+    message_->nlmsg_type = static_cast<std::uint16_t>((NFNL_SUBSYS_NFTABLES << 8) | type);
+    message_->nlmsg_pid = portid;
+    auto* header = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(message_, sizeof(nfgenmsg)));
+    header->nfgen_family = family;
+    header->version = NFNETLINK_V0;
+  }
+  EventBuilder& str(std::uint16_t attribute, const char* value) {
+    mnl_attr_put_strz(message_, attribute, value);
+    return *this;
+  }
+  EventBuilder& u32(std::uint16_t attribute, std::uint32_t value) {
+    mnl_attr_put_u32(message_, attribute, htonl(value));
+    return *this;
+  }
+  const nlmsghdr* get() const { return message_; }
+
+ private:
+  std::vector<char> buffer_;
+  nlmsghdr* message_;
+};
+
+NftEventAssembler assembler() {
+  return NftEventAssembler(
+      {{state::Family::ipv4, "flannel-ipv4"}, {state::Family::ipv6, "flannel-ipv6"}});
+}
+
+EventBuilder newgen(std::uint32_t portid) {
+  EventBuilder gen(NFT_MSG_NEWGEN, AF_UNSPEC, portid);
+  gen.u32(NFTA_GEN_ID, 42).u32(NFTA_GEN_PROC_PID, 4242).str(NFTA_GEN_PROC_NAME, "nft");
+  return gen;
+}
+
+TEST(NftEventAssembler, RuleDeletionInOurChainCompletesAtNewgenWithTheCommitter) {
+  auto events = assembler();
+  EventBuilder del(NFT_MSG_DELRULE, NFPROTO_IPV4, 77);
+  del.str(NFTA_RULE_TABLE, "flannel-ipv4").str(NFTA_RULE_CHAIN, "postrtg");
+  EXPECT_FALSE(events.feed(del.get()));
+  const auto done = events.feed(newgen(77).get());
+  ASSERT_TRUE(done);
+  EXPECT_TRUE(done->touched_owned);
+  EXPECT_EQ(done->generation, 42u);
+  EXPECT_EQ(done->pid, 4242u);
+  EXPECT_EQ(done->process_name, "nft");
+  EXPECT_EQ(done->portid, 77u);
+  ASSERT_EQ(done->touched.size(), 1u);
+  EXPECT_EQ(done->touched[0], "delrule ip flannel-ipv4 postrtg");
+}
+
+TEST(NftEventAssembler, OtherTablesAndOtherFamiliesAreNotOurs) {
+  auto events = assembler();
+  EventBuilder other(NFT_MSG_NEWRULE, NFPROTO_IPV4, 5);
+  other.str(NFTA_RULE_TABLE, "kube-proxy").str(NFTA_RULE_CHAIN, "services");
+  EventBuilder same_name_inet(NFT_MSG_DELTABLE, NFPROTO_INET, 5);
+  same_name_inet.str(NFTA_TABLE_NAME, "flannel-ipv4");
+  events.feed(other.get());
+  events.feed(same_name_inet.get());
+  const auto done = events.feed(newgen(5).get());
+  ASSERT_TRUE(done);
+  EXPECT_FALSE(done->touched_owned);
+  EXPECT_EQ(done->message_count, 2u);
+}
+
+TEST(NftEventAssembler, EachNewgenStartsAFreshTransaction) {
+  auto events = assembler();
+  EventBuilder del(NFT_MSG_DELTABLE, NFPROTO_IPV6, 9);
+  del.str(NFTA_TABLE_NAME, "flannel-ipv6");
+  events.feed(del.get());
+  ASSERT_TRUE(events.feed(newgen(9).get())->touched_owned);
+  const auto next = events.feed(newgen(9).get());
+  ASSERT_TRUE(next);
+  EXPECT_FALSE(next->touched_owned);
+  EXPECT_EQ(next->message_count, 0u);
+}
+
+TEST(NftEventAssembler, UnknownMessageTypeIsTreatedAsPossiblyOurs) {
+  auto events = assembler();
+  EventBuilder future(NFT_MSG_MAX + 3, NFPROTO_IPV4, 9);
+  events.feed(future.get());
+  EXPECT_TRUE(events.feed(newgen(9).get())->touched_owned);
+}
+
+TEST(NftEventAssembler, ResetDropsAHalfAssembledTransaction) {
+  auto events = assembler();
+  EventBuilder del(NFT_MSG_DELCHAIN, NFPROTO_IPV4, 9);
+  del.str(NFTA_CHAIN_TABLE, "flannel-ipv4").str(NFTA_CHAIN_NAME, "forward");
+  events.feed(del.get());
+  events.reset();
+  EXPECT_FALSE(events.feed(newgen(9).get())->touched_owned);
+}
+
+}  // namespace
+}  // namespace fnft::netlink

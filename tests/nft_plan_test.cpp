@@ -1,0 +1,152 @@
+// What one repair batch contains for each way the kernel's tables can differ from ours.
+#include "state/nft_plan.hpp"
+
+#include <gtest/gtest.h>
+
+#include "state/desired_ruleset.hpp"
+#include "state/nft_text.hpp"
+
+namespace fnft::state {
+namespace {
+
+const std::vector<OwnedTable> kOwned = {{Family::ipv4, "flannel-ipv4"},
+                                        {Family::ipv6, "flannel-ipv6"}};
+
+Ruleset desired() {
+  NodeConfig config;
+  config.ipv4 = FamilyNetworks{*parse_cidr("10.244.0.0/16"), *parse_cidr("10.244.1.0/24")};
+  return desired_nft_ruleset(config);
+}
+
+// Handles as a kernel dump would assign them.
+Ruleset with_handles(Ruleset ruleset) {
+  std::uint64_t next = 2;
+  for (auto& table : ruleset.tables)
+    for (auto& chain : table.chains)
+      for (auto& rule : chain.rules) rule.handle = next++;
+  return ruleset;
+}
+
+std::string plan_text(const std::vector<NftOperation>& plan) {
+  std::string text;
+  for (const auto& op : plan) text += describe(op) + "\n";
+  return text;
+}
+
+Rule foreign_rule() {
+  return Rule{{UnknownExpression{"log"}}, false, Action{Action::Kind::drop, false, {}}, "", 99};
+}
+
+Chain& postrtg(Ruleset& ruleset) {
+  return ruleset.tables.at(0).chains.at(0);
+}
+
+TEST(NftPlan, EqualStateNeedsNoOperation) {
+  EXPECT_TRUE(plan_nft_changes(desired(), with_handles(desired()), kOwned).empty());
+}
+
+TEST(NftPlan, EmptyKernelGetsTableChainsAndRulesInOrder) {
+  const auto plan = plan_nft_changes(desired(), Ruleset{}, kOwned);
+  ASSERT_EQ(plan.size(), 1u + 1u + 6u + 1u + 2u) << plan_text(plan);
+  EXPECT_EQ(describe(plan[0]), "add table ip flannel-ipv4");
+  EXPECT_EQ(describe(plan[1]),
+            "add chain ip flannel-ipv4 postrtg { type nat hook postrouting priority srcnat; policy "
+            "accept; }");
+  EXPECT_EQ(plan[2].kind, NftOperation::Kind::add_rule);
+  EXPECT_EQ(plan[2].rule, desired().tables[0].chains[0].rules[0]);
+}
+
+TEST(NftPlan, ForeignRuleInsertedIntoOurChainIsDeletedByHandle) {
+  Ruleset observed = with_handles(desired());
+  auto& rules = postrtg(observed).rules;
+  rules.insert(rules.begin() + 2, foreign_rule());
+  const auto plan = plan_nft_changes(desired(), observed, kOwned);
+  ASSERT_EQ(plan.size(), 1u) << plan_text(plan);
+  EXPECT_EQ(plan[0].kind, NftOperation::Kind::delete_rule);
+  EXPECT_EQ(plan[0].handle, 99u);
+}
+
+TEST(NftPlan, DuplicatedRuleIsDeletedKeepingTheFirst) {
+  Ruleset observed = with_handles(desired());
+  auto& rules = postrtg(observed).rules;
+  Rule duplicate = rules[1];
+  duplicate.handle = 77;
+  rules.insert(rules.begin() + 2, duplicate);
+  const auto plan = plan_nft_changes(desired(), observed, kOwned);
+  ASSERT_EQ(plan.size(), 1u) << plan_text(plan);
+  EXPECT_EQ(plan[0].handle, 77u);
+}
+
+TEST(NftPlan, DeletedRuleFlushesAndRefillsOnlyThatChain) {
+  Ruleset observed = with_handles(desired());
+  auto& rules = postrtg(observed).rules;
+  rules.erase(rules.begin() + 3);
+  const auto plan = plan_nft_changes(desired(), observed, kOwned);
+  ASSERT_EQ(plan.size(), 7u) << plan_text(plan);
+  EXPECT_EQ(describe(plan[0]), "flush chain ip flannel-ipv4 postrtg");
+  for (std::size_t i = 1; i < plan.size(); ++i) {
+    EXPECT_EQ(plan[i].kind, NftOperation::Kind::add_rule);
+    EXPECT_EQ(plan[i].chain, "postrtg");
+  }
+}
+
+TEST(NftPlan, ReorderedRulesAreRewritten) {
+  Ruleset observed = with_handles(desired());
+  auto& rules = postrtg(observed).rules;
+  std::swap(rules[4], rules[5]);
+  const auto plan = plan_nft_changes(desired(), observed, kOwned);
+  ASSERT_FALSE(plan.empty());
+  EXPECT_EQ(plan[0].kind, NftOperation::Kind::flush_chain) << plan_text(plan);
+}
+
+TEST(NftPlan, ChangedPolicyIsUpdatedInPlace) {
+  Ruleset observed = with_handles(desired());
+  observed.tables[0].chains[1].base->policy = Policy::drop;
+  const auto plan = plan_nft_changes(desired(), observed, kOwned);
+  ASSERT_EQ(plan.size(), 1u) << plan_text(plan);
+  EXPECT_EQ(describe(plan[0]),
+            "add chain ip flannel-ipv4 forward { type filter hook forward priority filter; policy "
+            "accept; }");
+}
+
+TEST(NftPlan, ChangedPriorityReplacesTheChain) {
+  Ruleset observed = with_handles(desired());
+  observed.tables[0].chains[1].base->priority = 10;
+  const auto plan = plan_nft_changes(desired(), observed, kOwned);
+  EXPECT_EQ(plan_text(plan),
+            "flush chain ip flannel-ipv4 forward\n"
+            "delete chain ip flannel-ipv4 forward\n"
+            "add chain ip flannel-ipv4 forward { type filter hook forward priority filter; policy accept; }\n"
+            "add rule ip flannel-ipv4 forward ip saddr 10.244.0.0/16 counter accept comment \"forward from cluster\"\n"
+            "add rule ip flannel-ipv4 forward ip daddr 10.244.0.0/16 counter accept comment \"forward to cluster\"\n");
+}
+
+TEST(NftPlan, ForeignChainInOurTableIsRemovedAfterTheRulesThatJumpToIt) {
+  Ruleset observed = with_handles(desired());
+  Rule jump = foreign_rule();
+  jump.matches.clear();
+  jump.action = Action{Action::Kind::jump, false, "sneaky"};
+  postrtg(observed).rules.insert(postrtg(observed).rules.begin(), jump);
+  observed.tables[0].chains.push_back(Chain{"sneaky", std::nullopt, {foreign_rule()}});
+  const auto plan = plan_nft_changes(desired(), observed, kOwned);
+  EXPECT_EQ(plan_text(plan),
+            "delete rule ip flannel-ipv4 postrtg handle 99 # jump sneaky\n"
+            "flush chain ip flannel-ipv4 sneaky\n"
+            "delete chain ip flannel-ipv4 sneaky\n");
+}
+
+TEST(NftPlan, OwnedTableNoLongerWantedIsDeleted) {
+  Ruleset observed = with_handles(desired());
+  observed.tables.push_back(Table{Family::ipv6, "flannel-ipv6", {}});
+  const auto plan = plan_nft_changes(desired(), observed, kOwned);
+  EXPECT_EQ(plan_text(plan), "delete table ip6 flannel-ipv6\n");
+}
+
+TEST(NftPlan, TablesWeDoNotOwnAreNeverTouched) {
+  Ruleset observed = with_handles(desired());
+  observed.tables.push_back(Table{Family::ipv4, "kube-proxy", {}});
+  EXPECT_TRUE(plan_nft_changes(desired(), observed, kOwned).empty());
+}
+
+}  // namespace
+}  // namespace fnft::state
