@@ -18,6 +18,10 @@ struct Verb {
 };
 
 constexpr std::array kVerbs = {
+    Verb{"run", "keep the rules in place, repairing them the moment anything changes them",
+         fnft::daemon::run_command},
+    Verb{"apply", "apply the rules once, verify, and exit", fnft::daemon::apply_command},
+    Verb{"cleanup", "remove every rule a mode installs", fnft::daemon::cleanup_command},
     Verb{"dump", "print the desired ruleset (nft or iptables-restore syntax)",
          fnft::daemon::dump_command},
 };

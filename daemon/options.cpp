@@ -55,4 +55,12 @@ void finish_config_options(const po::variables_map& vm, ConfigOptions& out) {
   }
 }
 
+void require_nftables_mode(state::Mode mode, const std::string& verb) {
+  if (mode == state::Mode::nftables) return;
+  throw UsageError("`" + verb +
+                   "` supports the nftables mode only so far; pass --mode=nftables "
+                   "or set \"EnableNFTables\": true in net-conf.json (iptables mode: use `dump "
+                   "--mode=iptables` with iptables-restore)");
+}
+
 }  // namespace fnft::daemon

@@ -45,4 +45,7 @@ void finish_config_options(const boost::program_options::variables_map& vm, Conf
 
 std::optional<state::Mode> parse_mode(const std::string& text);
 
+// The iptables mode's backend is not part of this build yet: say so plainly (exit 2).
+void require_nftables_mode(state::Mode mode, const std::string& verb);
+
 }  // namespace fnft::daemon

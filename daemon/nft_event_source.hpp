@@ -1,0 +1,48 @@
+// The nf_tables event stream on the reactor: a socket subscribed to NFNLGRP_NFTABLES, read
+// whenever Asio says it is readable, decoded into whole transactions.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <functional>
+#include <vector>
+
+#include "netlink/nfnl_socket.hpp"
+#include "netlink/nft_event.hpp"
+
+namespace fnft::daemon {
+
+class NftEventSource {
+ public:
+  struct Handlers {
+    // Every transaction that completed in one read burst, so that a burst costs one repair.
+    std::function<void(std::vector<netlink::NftTransaction>)> transactions;
+    // Events were lost (ENOBUFS): the caller must re-read the whole state.
+    std::function<void()> overrun;
+  };
+
+  // Subscribes at construction, so that a dump taken afterwards misses nothing.
+  NftEventSource(boost::asio::io_context& io, std::vector<state::OwnedTable> owned,
+                 Handlers handlers);
+  ~NftEventSource();
+  NftEventSource(const NftEventSource&) = delete;
+  NftEventSource& operator=(const NftEventSource&) = delete;
+
+  void start() { wait_readable(); }
+  std::uint64_t transactions_seen() const { return transactions_seen_; }
+  std::uint64_t overruns() const { return overruns_; }
+
+ private:
+  void wait_readable();
+  void drain();
+
+  netlink::NfnlSocket socket_;
+  // Waits on socket_'s fd without owning it (released in the destructor).
+  boost::asio::posix::stream_descriptor readable_;
+  netlink::NftEventAssembler assembler_;
+  Handlers handlers_;
+  std::uint64_t transactions_seen_ = 0;
+  std::uint64_t overruns_ = 0;
+};
+
+}  // namespace fnft::daemon

@@ -1,0 +1,125 @@
+#include "daemon/node_daemon.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+
+#include "daemon/config_files.hpp"
+#include "state/desired_ruleset.hpp"
+
+namespace fnft::daemon {
+namespace {
+
+std::string describe_config(const state::NodeConfig& config) {
+  std::string text;
+  if (config.ipv4)
+    text += "IPv4 network " + config.ipv4->cluster.to_string() + " lease " +
+            config.ipv4->lease.to_string();
+  if (config.ipv6) {
+    if (!text.empty()) text += ", ";
+    text += "IPv6 network " + config.ipv6->cluster.to_string() + " lease " +
+            config.ipv6->lease.to_string();
+  }
+  return text;
+}
+
+}  // namespace
+
+NodeDaemon::NodeDaemon(boost::asio::io_context& io, RunOptions options)
+    : io_(io),
+      options_(std::move(options)),
+      backend_(command_socket_),
+      events_(io, backend_.owned_tables(),
+              {[this](std::vector<netlink::NftTransaction> transactions) {
+                 reconciler_.transactions(transactions);
+               },
+               [this] { reconciler_.resync("lost nf_tables events (socket overrun)"); }}),
+      reconciler_(io, backend_, command_socket_.portid(), options_.reconciler),
+      watcher_(io, {options_.config.subnet_file, options_.config.net_config_path},
+               [this] { reload("a config file changed"); }),
+      notifier_(io),
+      signals_(io, SIGHUP, SIGTERM, SIGINT),
+      resync_timer_(io) {
+  reconciler_.on_reconciled([this](bool committed) { reconciled(committed); });
+}
+
+void NodeDaemon::start() {
+  events_.start();
+  watcher_.start();
+  wait_for_signal();
+  notifier_.start_watchdog();
+  reload("start");
+  arm_resync();
+}
+
+void NodeDaemon::reload(const std::string& why) {
+  LoadedConfig loaded;
+  try {
+    loaded = load_config(options_.config);
+  } catch (const state::ConfigError& error) {
+    if (config_) {
+      spdlog::error("{} ({}); keeping the rules in place", error.what(), why);
+    } else {
+      spdlog::warn("waiting for a valid configuration: {}", error.what());
+      notifier_.status(std::string("waiting: ") + error.what());
+    }
+    return;
+  }
+  if (loaded.mode != state::Mode::nftables) {
+    spdlog::error(
+        "{}: the configuration selects the iptables mode, which `run` does not support yet; "
+        "pass --mode=nftables or set \"EnableNFTables\": true{}",
+        options_.config.net_config_path, config_ ? "; keeping the rules in place" : "");
+    return;
+  }
+  if (config_ == loaded.node) {
+    spdlog::debug("{}: configuration unchanged", why);
+    return;
+  }
+  spdlog::info("{}: {}", config_ ? "configuration changed" : "configuration",
+               describe_config(loaded.node));
+  config_ = loaded.node;
+  reconciler_.set_desired(state::desired_nft_ruleset(loaded.node));
+}
+
+void NodeDaemon::arm_resync() {
+  resync_timer_.expires_after(options_.resync_period);
+  resync_timer_.async_wait([this](const boost::system::error_code& error) {
+    if (error) return;
+    reconciler_.resync("periodic safety resync");
+    arm_resync();
+  });
+}
+
+void NodeDaemon::wait_for_signal() {
+  signals_.async_wait([this](const boost::system::error_code& error, int signal) {
+    if (error) return;
+    if (signal == SIGHUP) {
+      spdlog::info("SIGHUP: reloading the configuration and re-reading the kernel's tables");
+      reload("SIGHUP");
+      reconciler_.resync("SIGHUP");
+      wait_for_signal();
+      return;
+    }
+    spdlog::info("{}: exiting; the rules stay in place so pods keep their traffic",
+                 signal == SIGTERM ? "SIGTERM" : "SIGINT");
+    notifier_.stopping();
+    io_.stop();
+  });
+}
+
+void NodeDaemon::reconciled(bool committed) {
+  const auto& stats = reconciler_.stats();
+  if (!ready_) {
+    ready_ = true;
+    spdlog::info("flannel tables in place; watching for changes");
+    notifier_.ready("flannel tables in place");
+    return;
+  }
+  if (committed) {
+    notifier_.status("flannel tables in place; " + std::to_string(stats.repairs) + " repair(s), " +
+                     std::to_string(stats.throttled) + " throttled");
+  }
+}
+
+}  // namespace fnft::daemon

@@ -1,0 +1,141 @@
+#include "daemon/reconciler.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "netlink/netlink_error.hpp"
+#include "state/nft_plan.hpp"
+
+namespace fnft::daemon {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr std::chrono::milliseconds kFailureRetry{500};
+
+std::string committer(const netlink::NftTransaction& transaction) {
+  std::string who = transaction.process_name.empty() ? "unknown process" : transaction.process_name;
+  if (transaction.pid != 0) who += " (pid " + std::to_string(transaction.pid) + ")";
+  return who;
+}
+
+std::string summary(const netlink::NftTransaction& transaction) {
+  std::string text = committer(transaction);
+  for (std::size_t i = 0; i < transaction.touched.size() && i < 3; ++i) {
+    text += (i == 0 ? ": " : ", ") + transaction.touched[i];
+  }
+  if (transaction.touched.size() > 3) text += ", ...";
+  return text;
+}
+
+}  // namespace
+
+Reconciler::Reconciler(boost::asio::io_context& io, netlink::NftablesBackend& backend,
+                       std::uint32_t own_portid, Options options)
+    : retry_timer_(io),
+      backend_(backend),
+      own_portid_(own_portid),
+      options_(options),
+      budget_(options.budget, Clock::now()) {}
+
+void Reconciler::set_desired(state::Ruleset desired) {
+  desired_ = std::move(desired);
+  reconcile("configuration", /*is_repair=*/false);
+}
+
+void Reconciler::transactions(const std::vector<netlink::NftTransaction>& transactions) {
+  const netlink::NftTransaction* offender = nullptr;
+  for (const auto& transaction : transactions) {
+    if (transaction.portid == own_portid_ && own_portid_ != 0) {
+      ++stats_.own_transactions;
+    } else if (!transaction.touched_owned) {
+      ++stats_.unrelated_transactions;
+    } else {
+      ++stats_.foreign_transactions;
+      offender = &transaction;
+    }
+  }
+  if (offender == nullptr) return;
+  last_offender_ = *offender;
+  request_repair(summary(*offender));
+}
+
+void Reconciler::resync(const std::string& reason) {
+  if (!desired_) return;
+  reconcile(reason, /*is_repair=*/true);
+}
+
+void Reconciler::request_repair(const std::string& reason) {
+  if (!desired_ || repair_scheduled_) return;
+  const auto now = Clock::now();
+  const auto when = budget_.earliest_repair(now);
+  if (when <= now) {
+    reconcile(reason, /*is_repair=*/true);
+    return;
+  }
+  ++stats_.throttled;
+  report_war(now);
+  schedule(reason, when);
+}
+
+void Reconciler::schedule(const std::string& reason, Clock::time_point when) {
+  if (repair_scheduled_) return;
+  repair_scheduled_ = true;
+  retry_timer_.expires_at(when);
+  retry_timer_.async_wait([this, reason](const boost::system::error_code& error) {
+    if (error) return;
+    repair_scheduled_ = false;
+    reconcile(reason, /*is_repair=*/true);
+  });
+}
+
+void Reconciler::reconcile(const std::string& reason, bool is_repair) {
+  ++stats_.reconciles;
+  const auto started = Clock::now();
+  netlink::ApplyResult result;
+  try {
+    result = backend_.apply(*desired_);
+  } catch (const netlink::NetlinkError& error) {
+    ++stats_.failures;
+    spdlog::error(
+        "could not apply the flannel tables ({}): {}; the rules in place are kept, retrying",
+        reason, error.what());
+    // A failure counts against the budget like a repair, so a persistent error (say, a
+    // table another process owns) is retried with growing pauses, never in a loop.
+    budget_.record_repair(Clock::now());
+    schedule(reason, std::max(budget_.earliest_repair(Clock::now()), Clock::now() + kFailureRetry));
+    return;
+  }
+  const auto micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count();
+  if (result.committed) {
+    ++stats_.commits;
+    if (is_repair) {
+      ++stats_.repairs;
+      budget_.record_repair(Clock::now());
+    }
+    const auto level = budget_.backing_off() ? spdlog::level::debug : spdlog::level::info;
+    spdlog::log(level, "{} after {}: {} change(s) committed in {} us (generation {} -> {})",
+                is_repair ? "repaired" : "applied", reason, result.applied.size(), micros,
+                result.generation_before, result.generation_after);
+    for (const auto& operation : result.applied) spdlog::debug("  {}", state::describe(operation));
+  } else {
+    spdlog::debug("{}: the kernel already holds the desired ruleset (checked in {} us)", reason,
+                  micros);
+  }
+  if (on_reconciled_) on_reconciled_(result.committed);
+}
+
+void Reconciler::report_war(Clock::time_point now) {
+  if (last_war_report_ && now - *last_war_report_ < options_.war_report_period) return;
+  const auto repairs = stats_.repairs - repairs_at_last_report_;
+  spdlog::warn(
+      "repair war: {} keeps changing the flannel tables; {} repairs since the last report, "
+      "now waiting {} ms between repairs (stop that process, or make it leave "
+      "table ip flannel-ipv4/ip6 flannel-ipv6 alone)",
+      last_offender_ ? committer(*last_offender_) : std::string("another process"), repairs,
+      budget_.current_backoff().count());
+  last_war_report_ = now;
+  repairs_at_last_report_ = stats_.repairs;
+}
+
+}  // namespace fnft::daemon

@@ -1,0 +1,56 @@
+// `flannel-nftd run`: the daemon.
+#include <boost/asio/io_context.hpp>
+#include <iostream>
+
+#include "daemon/logging.hpp"
+#include "daemon/node_daemon.hpp"
+#include "daemon/verbs.hpp"
+
+namespace po = boost::program_options;
+
+namespace fnft::daemon {
+namespace {
+
+constexpr const char* kUsage =
+    "Usage: flannel-nftd run [options]\n"
+    "\n"
+    "Keep this node's flannel tables (nftables mode: table ip flannel-ipv4, table ip6\n"
+    "flannel-ipv6) exactly as desired. Every nftables commit by another process that touches\n"
+    "them is seen as it happens and undone in one atomic transaction; config changes\n"
+    "(subnet.env, net-conf.json) are applied live; SIGHUP reloads; SIGTERM exits and leaves\n"
+    "the rules in place. Waits for subnet.env when flanneld has not written it yet.\n"
+    "Needs CAP_NET_ADMIN only.\n";
+
+}  // namespace
+
+int run_command(const std::vector<std::string>& args) {
+  RunOptions options;
+  std::string log_level = "info";
+  long resync_seconds = 300;
+  po::options_description description = config_options_description(options.config);
+  po::options_description daemon_options("Daemon");
+  daemon_options.add_options()(
+      "resync-period", po::value(&resync_seconds)->default_value(300)->value_name("SECONDS"),
+      "re-read the kernel's tables this often even without events")(
+      "log-level", po::value(&log_level)->default_value("info"),
+      "trace, debug, info, warn or error")("help,h", "show this help");
+  description.add(daemon_options);
+  const auto vm = parse_verb_arguments(args, description);
+  if (vm.count("help") != 0) {
+    std::cout << kUsage << "\n" << description << "\n";
+    return kExitOk;
+  }
+  finish_config_options(vm, options.config);
+  if (resync_seconds < 1) throw UsageError("--resync-period: must be at least 1 second");
+  options.resync_period = std::chrono::seconds(resync_seconds);
+  if (options.config.mode) require_nftables_mode(*options.config.mode, "run");
+  setup_logging(log_level);
+
+  boost::asio::io_context io(1);
+  NodeDaemon daemon(io, std::move(options));
+  daemon.start();
+  io.run();
+  return kExitOk;
+}
+
+}  // namespace fnft::daemon
