@@ -24,11 +24,14 @@ int cleanup_command(const std::vector<std::string>& args) {
   std::string mode_text;
   std::string net_config_path = kDefaultNetConfigPath;
   po::options_description description("Options");
-  description.add_options()(
-      "mode", po::value(&mode_text)->value_name("nftables|iptables"),
-      "which mode's rules to remove; default: net-conf.json EnableNFTables, else iptables")(
-      "net-config-path", po::value(&net_config_path)->default_value(kDefaultNetConfigPath),
-      "flannel's net-conf.json, read only to pick the default mode")("help,h", "show this help");
+  // clang-format off
+  description.add_options()
+      ("mode", po::value(&mode_text)->value_name("nftables|iptables"),
+       "which mode's rules to remove; default: net-conf.json EnableNFTables, else iptables")
+      ("net-config-path", po::value(&net_config_path)->default_value(kDefaultNetConfigPath),
+       "flannel's net-conf.json, read only to pick the default mode")
+      ("help,h", "show this help");
+  // clang-format on
   const auto vm = parse_verb_arguments(args, description);
   if (vm.count("help") != 0) {
     std::cout << kUsage << "\n" << description << "\n";

@@ -27,8 +27,11 @@ int dump_command(const std::vector<std::string>& args) {
   std::string family_text;
   po::options_description description = config_options_description(options);
   po::options_description dump_only("Output");
-  dump_only.add_options()("family", po::value(&family_text)->value_name("ipv4|ipv6"),
-                          "print one address family only")("help,h", "show this help");
+  // clang-format off
+  dump_only.add_options()
+      ("family", po::value(&family_text)->value_name("ipv4|ipv6"), "print one address family only")
+      ("help,h", "show this help");
+  // clang-format on
   description.add(dump_only);
 
   const auto vm = parse_verb_arguments(args, description);

@@ -8,19 +8,21 @@ po::options_description config_options_description(ConfigOptions& out) {
   po::options_description description("Configuration (flanneld's own files and flags)");
   // Bool flags take an optional value so both `--ip-masq` and `--ip-masq=false` work, as
   // with flanneld's Go flags.
-  description.add_options()("subnet-file",
-                            po::value(&out.subnet_file)->default_value(kDefaultSubnetFile),
-                            "flanneld's lease file (FLANNEL_NETWORK, FLANNEL_SUBNET, ...)")(
-      "net-config-path", po::value(&out.net_config_path)->default_value(kDefaultNetConfigPath),
-      "flannel's net-conf.json (optional: etcd mode has none)")(
-      "mode", po::value<std::string>()->value_name("nftables|iptables"),
-      "rule backend; default: net-conf.json EnableNFTables, else iptables")(
-      "ip-masq", po::value(&out.rules.ip_masq)->default_value(true)->implicit_value(true),
-      "install the pod masquerade rules")(
-      "forward-rules",
-      po::value(&out.rules.forward_rules)->default_value(true)->implicit_value(true),
-      "install the forward accept rules")("ip-masq-fully-random-disable", po::bool_switch(),
-                                          "masquerade without fully-random source port allocation");
+  // clang-format off
+  description.add_options()
+      ("subnet-file", po::value(&out.subnet_file)->default_value(kDefaultSubnetFile),
+       "flanneld's lease file (FLANNEL_NETWORK, FLANNEL_SUBNET, ...)")
+      ("net-config-path", po::value(&out.net_config_path)->default_value(kDefaultNetConfigPath),
+       "flannel's net-conf.json (optional: etcd mode has none)")
+      ("mode", po::value<std::string>()->value_name("nftables|iptables"),
+       "rule backend; default: net-conf.json EnableNFTables, else iptables")
+      ("ip-masq", po::value(&out.rules.ip_masq)->default_value(true)->implicit_value(true),
+       "install the pod masquerade rules")
+      ("forward-rules", po::value(&out.rules.forward_rules)->default_value(true)->implicit_value(true),
+       "install the forward accept rules")
+      ("ip-masq-fully-random-disable", po::bool_switch(),
+       "masquerade without fully-random source port allocation");
+  // clang-format on
   return description;
 }
 
