@@ -41,6 +41,7 @@ int apply_command(const std::vector<std::string>& args) {
   netlink::NfnlSocket socket;
   netlink::NftablesBackend backend(socket);
   const netlink::ApplyResult result = backend.apply(desired);
+  for (const auto& note : result.notes) std::cout << "# " << note << "\n";
   for (const auto& operation : result.applied) std::cout << state::describe(operation) << "\n";
 
   state::Ruleset observed = backend.observe();

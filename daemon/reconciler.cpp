@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "netlink/netlink_error.hpp"
 #include "state/nft_plan.hpp"
 
@@ -18,12 +20,27 @@ std::string committer(const netlink::NftTransaction& transaction) {
   return who;
 }
 
+// "nft (pid 42): 6x delrule ip flannel-ipv4 postrtg, deltable ip flannel-ipv4": what was done
+// to our tables, each kind once with its count, in the order it first happened.
 std::string summary(const netlink::NftTransaction& transaction) {
-  std::string text = committer(transaction);
-  for (std::size_t i = 0; i < transaction.touched.size() && i < 3; ++i) {
-    text += (i == 0 ? ": " : ", ") + transaction.touched[i];
+  std::vector<std::pair<std::string, std::size_t>> counted;
+  for (const auto& what : transaction.touched) {
+    auto it = std::find_if(counted.begin(), counted.end(),
+                           [&](const auto& entry) { return entry.first == what; });
+    if (it == counted.end()) {
+      counted.emplace_back(what, 1);
+    } else {
+      ++it->second;
+    }
   }
-  if (transaction.touched.size() > 3) text += ", ...";
+  std::string text = committer(transaction);
+  constexpr std::size_t kShown = 4;
+  for (std::size_t i = 0; i < counted.size() && i < kShown; ++i) {
+    text += i == 0 ? ": " : ", ";
+    if (counted[i].second > 1) text += std::to_string(counted[i].second) + "x ";
+    text += counted[i].first;
+  }
+  if (counted.size() > kShown) text += ", and " + std::to_string(counted.size() - kShown) + " more";
   return text;
 }
 
@@ -117,6 +134,7 @@ void Reconciler::reconcile(const std::string& reason, bool is_repair) {
     spdlog::log(level, "{} after {}: {} change(s) committed in {} us (generation {} -> {})",
                 is_repair ? "repaired" : "applied", reason, result.applied.size(), micros,
                 result.generation_before, result.generation_after);
+    for (const auto& note : result.notes) spdlog::info("  {}", note);
     for (const auto& operation : result.applied) spdlog::debug("  {}", state::describe(operation));
   } else {
     spdlog::debug("{}: the kernel already holds the desired ruleset (checked in {} us)", reason,

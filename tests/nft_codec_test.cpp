@@ -1,6 +1,8 @@
 // The codec's promise: decode(encode(rule)) == rule for every rule we build, through libnftnl
 // objects and through the netlink bytes; nft's own spellings decode to the same values; and
 // anything we do not model decodes to something that is visibly, never silently, different.
+#include "netlink/nft_codec.hpp"
+
 #include <gtest/gtest.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>
@@ -13,8 +15,8 @@
 #include <vector>
 
 #include "netlink/nft_attr_names.hpp"
-#include "netlink/nft_codec.hpp"
 #include "netlink/nft_expr_codec.hpp"
+#include "netlink/nl_attributes.hpp"
 #include "state/desired_ruleset.hpp"
 #include "state/nft_text.hpp"
 
@@ -36,20 +38,24 @@ state::NodeConfig dual_stack_config() {
   return config;
 }
 
-state::Rule decode(const nftnl_rule* rule) { return decode_rule(rule).rule; }
+state::Rule decode(const nftnl_rule* rule) {
+  return decode_rule(rule).rule;
+}
 
 // encode -> bytes of an NFT_MSG_NEWRULE -> parse, as the rule travels to and from the kernel.
-NftnlRule through_netlink(const nftnl_rule* rule, Family family) {
+NftnlRule through_netlink(nftnl_rule* rule, Family family) {
   std::vector<char> buffer(MNL_SOCKET_BUFFER_SIZE);
   nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buffer.data(), NFT_MSG_NEWRULE, nfproto_of(family),
                                         NLM_F_CREATE | NLM_F_APPEND, 1);
-  nftnl_rule_nlmsg_build_payload(nlh, const_cast<nftnl_rule*>(rule));
+  build_rule_payload(nlh, rule);
   NftnlRule parsed = make_rule();
   EXPECT_GE(nftnl_rule_nlmsg_parse(nlh, parsed.get()), 0);
   return parsed;
 }
 
-std::string text(const state::Rule& rule, Family family) { return state::to_nft_text(rule, family); }
+std::string text(const state::Rule& rule, Family family) {
+  return state::to_nft_text(rule, family);
+}
 
 state::Rule with_matches(std::vector<state::Match> matches, state::Action::Kind kind) {
   state::Rule rule;
@@ -60,7 +66,9 @@ state::Rule with_matches(std::vector<state::Match> matches, state::Action::Kind 
   return rule;
 }
 
-void append(nftnl_rule* rule, NftnlExpr expr) { nftnl_rule_add_expr(rule, expr.release()); }
+void append(nftnl_rule* rule, NftnlExpr expr) {
+  nftnl_rule_add_expr(rule, expr.release());
+}
 
 NftnlExpr payload_load(std::uint32_t offset, std::uint32_t length) {
   NftnlExpr expr = make_expr("payload");
@@ -77,8 +85,10 @@ NftnlExpr bitwise_and(std::vector<std::uint8_t> mask) {
   nftnl_expr_set_u32(expr.get(), NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
   nftnl_expr_set_u32(expr.get(), NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
   nftnl_expr_set_u32(expr.get(), NFTNL_EXPR_BITWISE_LEN, static_cast<std::uint32_t>(mask.size()));
-  nftnl_expr_set(expr.get(), NFTNL_EXPR_BITWISE_MASK, mask.data(), static_cast<std::uint32_t>(mask.size()));
-  nftnl_expr_set(expr.get(), NFTNL_EXPR_BITWISE_XOR, zero.data(), static_cast<std::uint32_t>(zero.size()));
+  nftnl_expr_set(expr.get(), NFTNL_EXPR_BITWISE_MASK, mask.data(),
+                 static_cast<std::uint32_t>(mask.size()));
+  nftnl_expr_set(expr.get(), NFTNL_EXPR_BITWISE_XOR, zero.data(),
+                 static_cast<std::uint32_t>(zero.size()));
   return expr;
 }
 
@@ -86,7 +96,8 @@ NftnlExpr compare(std::uint32_t op, std::vector<std::uint8_t> value) {
   NftnlExpr expr = make_expr("cmp");
   nftnl_expr_set_u32(expr.get(), NFTNL_EXPR_CMP_SREG, NFT_REG_1);
   nftnl_expr_set_u32(expr.get(), NFTNL_EXPR_CMP_OP, op);
-  nftnl_expr_set(expr.get(), NFTNL_EXPR_CMP_DATA, value.data(), static_cast<std::uint32_t>(value.size()));
+  nftnl_expr_set(expr.get(), NFTNL_EXPR_CMP_DATA, value.data(),
+                 static_cast<std::uint32_t>(value.size()));
   return expr;
 }
 
@@ -100,10 +111,97 @@ NftnlExpr verdict(std::int32_t code) {
 std::vector<const nftnl_expr*> expressions_of(const nftnl_rule* rule) {
   std::vector<const nftnl_expr*> exprs;
   NftnlExprIter iter(nftnl_expr_iter_create(rule));
-  for (auto* expr = nftnl_expr_iter_next(iter.get()); expr != nullptr; expr = nftnl_expr_iter_next(iter.get())) {
+  for (auto* expr = nftnl_expr_iter_next(iter.get()); expr != nullptr;
+       expr = nftnl_expr_iter_next(iter.get())) {
     exprs.push_back(expr);
   }
   return exprs;
+}
+
+// The attributes (after nfgenmsg) of the NFT_MSG_NEWRULE messages `nft -f` (nftables 1.0.6,
+// libnftnl 1.2.4) sends for rules 1 and 5 of flannel-ipv4 postrtg and rule 5 of flannel-ipv6
+// postrtg of the dual-stack config below, captured with `nft --debug=mnl -f` in a netns.
+constexpr std::uint8_t kNftMarkRule[] = {
+    0x11, 0x00, 0x01, 0x00, 0x66, 0x6c, 0x61, 0x6e, 0x6e, 0x65, 0x6c, 0x2d, 0x69, 0x70, 0x76, 0x34,
+    0x00, 0x00, 0x00, 0x00, 0x0c, 0x00, 0x02, 0x00, 0x70, 0x6f, 0x73, 0x74, 0x72, 0x74, 0x67, 0x00,
+    0xe4, 0x00, 0x04, 0x80, 0x24, 0x00, 0x01, 0x80, 0x09, 0x00, 0x01, 0x00, 0x6d, 0x65, 0x74, 0x61,
+    0x00, 0x00, 0x00, 0x00, 0x14, 0x00, 0x02, 0x80, 0x08, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x03,
+    0x08, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x01, 0x4c, 0x00, 0x01, 0x80, 0x0c, 0x00, 0x01, 0x00,
+    0x62, 0x69, 0x74, 0x77, 0x69, 0x73, 0x65, 0x00, 0x3c, 0x00, 0x02, 0x80, 0x08, 0x00, 0x01, 0x00,
+    0x00, 0x00, 0x00, 0x01, 0x08, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00, 0x06, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x08, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x04, 0x0c, 0x00, 0x04, 0x80,
+    0x08, 0x00, 0x01, 0x00, 0x00, 0x40, 0x00, 0x00, 0x0c, 0x00, 0x05, 0x80, 0x08, 0x00, 0x01, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x01, 0x80, 0x08, 0x00, 0x01, 0x00, 0x63, 0x6d, 0x70, 0x00,
+    0x20, 0x00, 0x02, 0x80, 0x08, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00, 0x02, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x0c, 0x00, 0x03, 0x80, 0x08, 0x00, 0x01, 0x00, 0x00, 0x40, 0x00, 0x00,
+    0x14, 0x00, 0x01, 0x80, 0x0c, 0x00, 0x01, 0x00, 0x63, 0x6f, 0x75, 0x6e, 0x74, 0x65, 0x72, 0x00,
+    0x04, 0x00, 0x02, 0x80, 0x30, 0x00, 0x01, 0x80, 0x0e, 0x00, 0x01, 0x00, 0x69, 0x6d, 0x6d, 0x65,
+    0x64, 0x69, 0x61, 0x74, 0x65, 0x00, 0x00, 0x00, 0x1c, 0x00, 0x02, 0x80, 0x08, 0x00, 0x01, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x02, 0x80, 0x0c, 0x00, 0x02, 0x80, 0x08, 0x00, 0x01, 0x00,
+    0xff, 0xff, 0xff, 0xfb, 0x33, 0x00, 0x07, 0x00, 0x00, 0x2d, 0x6b, 0x75, 0x62, 0x65, 0x2d, 0x70,
+    0x72, 0x6f, 0x78, 0x79, 0x20, 0x6d, 0x61, 0x72, 0x6b, 0x65, 0x64, 0x3a, 0x20, 0x6d, 0x61, 0x73,
+    0x71, 0x75, 0x65, 0x72, 0x61, 0x64, 0x65, 0x64, 0x20, 0x62, 0x79, 0x20, 0x6b, 0x75, 0x62, 0x65,
+    0x2d, 0x70, 0x72, 0x6f, 0x78, 0x79, 0x00, 0x00};
+
+constexpr std::uint8_t kNftIpv4MasqueradeRule[] = {
+    0x11, 0x00, 0x01, 0x00, 0x66, 0x6c, 0x61, 0x6e, 0x6e, 0x65, 0x6c, 0x2d, 0x69, 0x70, 0x76, 0x34,
+    0x00, 0x00, 0x00, 0x00, 0x0c, 0x00, 0x02, 0x00, 0x70, 0x6f, 0x73, 0x74, 0x72, 0x74, 0x67, 0x00,
+    0x38, 0x01, 0x04, 0x80, 0x34, 0x00, 0x01, 0x80, 0x0c, 0x00, 0x01, 0x00, 0x70, 0x61, 0x79, 0x6c,
+    0x6f, 0x61, 0x64, 0x00, 0x24, 0x00, 0x02, 0x80, 0x08, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x01,
+    0x08, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x0c,
+    0x08, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x02, 0x2c, 0x00, 0x01, 0x80, 0x08, 0x00, 0x01, 0x00,
+    0x63, 0x6d, 0x70, 0x00, 0x20, 0x00, 0x02, 0x80, 0x08, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x01,
+    0x08, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0c, 0x00, 0x03, 0x80, 0x06, 0x00, 0x01, 0x00,
+    0x0a, 0xf4, 0x00, 0x00, 0x34, 0x00, 0x01, 0x80, 0x0c, 0x00, 0x01, 0x00, 0x70, 0x61, 0x79, 0x6c,
+    0x6f, 0x61, 0x64, 0x00, 0x24, 0x00, 0x02, 0x80, 0x08, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x01,
+    0x08, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x10,
+    0x08, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x04, 0x44, 0x00, 0x01, 0x80, 0x0c, 0x00, 0x01, 0x00,
+    0x62, 0x69, 0x74, 0x77, 0x69, 0x73, 0x65, 0x00, 0x34, 0x00, 0x02, 0x80, 0x08, 0x00, 0x01, 0x00,
+    0x00, 0x00, 0x00, 0x01, 0x08, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00, 0x03, 0x00,
+    0x00, 0x00, 0x00, 0x04, 0x0c, 0x00, 0x04, 0x80, 0x08, 0x00, 0x01, 0x00, 0xf0, 0x00, 0x00, 0x00,
+    0x0c, 0x00, 0x05, 0x80, 0x08, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x01, 0x80,
+    0x08, 0x00, 0x01, 0x00, 0x63, 0x6d, 0x70, 0x00, 0x20, 0x00, 0x02, 0x80, 0x08, 0x00, 0x01, 0x00,
+    0x00, 0x00, 0x00, 0x01, 0x08, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x0c, 0x00, 0x03, 0x80,
+    0x08, 0x00, 0x01, 0x00, 0xe0, 0x00, 0x00, 0x00, 0x14, 0x00, 0x01, 0x80, 0x0c, 0x00, 0x01, 0x00,
+    0x63, 0x6f, 0x75, 0x6e, 0x74, 0x65, 0x72, 0x00, 0x04, 0x00, 0x02, 0x80, 0x1c, 0x00, 0x01, 0x80,
+    0x09, 0x00, 0x01, 0x00, 0x6d, 0x61, 0x73, 0x71, 0x00, 0x00, 0x00, 0x00, 0x0c, 0x00, 0x02, 0x80,
+    0x08, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x10, 0x25, 0x00, 0x07, 0x00, 0x00, 0x1f, 0x63, 0x6c,
+    0x75, 0x73, 0x74, 0x65, 0x72, 0x20, 0x74, 0x6f, 0x20, 0x6f, 0x75, 0x74, 0x73, 0x69, 0x64, 0x65,
+    0x3a, 0x20, 0x6d, 0x61, 0x73, 0x71, 0x75, 0x65, 0x72, 0x61, 0x64, 0x65, 0x00, 0x00, 0x00, 0x00};
+
+constexpr std::uint8_t kNftIpv6MasqueradeRule[] = {
+    0x11, 0x00, 0x01, 0x00, 0x66, 0x6c, 0x61, 0x6e, 0x6e, 0x65, 0x6c, 0x2d, 0x69, 0x70, 0x76, 0x36,
+    0x00, 0x00, 0x00, 0x00, 0x0c, 0x00, 0x02, 0x00, 0x70, 0x6f, 0x73, 0x74, 0x72, 0x74, 0x67, 0x00,
+    0xf8, 0x00, 0x04, 0x80, 0x34, 0x00, 0x01, 0x80, 0x0c, 0x00, 0x01, 0x00, 0x70, 0x61, 0x79, 0x6c,
+    0x6f, 0x61, 0x64, 0x00, 0x24, 0x00, 0x02, 0x80, 0x08, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x01,
+    0x08, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x08,
+    0x08, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x07, 0x30, 0x00, 0x01, 0x80, 0x08, 0x00, 0x01, 0x00,
+    0x63, 0x6d, 0x70, 0x00, 0x24, 0x00, 0x02, 0x80, 0x08, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x01,
+    0x08, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x03, 0x80, 0x0b, 0x00, 0x01, 0x00,
+    0xfd, 0x00, 0x00, 0x10, 0x02, 0x44, 0x00, 0x00, 0x34, 0x00, 0x01, 0x80, 0x0c, 0x00, 0x01, 0x00,
+    0x70, 0x61, 0x79, 0x6c, 0x6f, 0x61, 0x64, 0x00, 0x24, 0x00, 0x02, 0x80, 0x08, 0x00, 0x01, 0x00,
+    0x00, 0x00, 0x00, 0x01, 0x08, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00, 0x03, 0x00,
+    0x00, 0x00, 0x00, 0x18, 0x08, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x01, 0x2c, 0x00, 0x01, 0x80,
+    0x08, 0x00, 0x01, 0x00, 0x63, 0x6d, 0x70, 0x00, 0x20, 0x00, 0x02, 0x80, 0x08, 0x00, 0x01, 0x00,
+    0x00, 0x00, 0x00, 0x01, 0x08, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x0c, 0x00, 0x03, 0x80,
+    0x05, 0x00, 0x01, 0x00, 0xff, 0x00, 0x00, 0x00, 0x14, 0x00, 0x01, 0x80, 0x0c, 0x00, 0x01, 0x00,
+    0x63, 0x6f, 0x75, 0x6e, 0x74, 0x65, 0x72, 0x00, 0x04, 0x00, 0x02, 0x80, 0x1c, 0x00, 0x01, 0x80,
+    0x09, 0x00, 0x01, 0x00, 0x6d, 0x61, 0x73, 0x71, 0x00, 0x00, 0x00, 0x00, 0x0c, 0x00, 0x02, 0x80,
+    0x08, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x10, 0x25, 0x00, 0x07, 0x00, 0x00, 0x1f, 0x63, 0x6c,
+    0x75, 0x73, 0x74, 0x65, 0x72, 0x20, 0x74, 0x6f, 0x20, 0x6f, 0x75, 0x74, 0x73, 0x69, 0x64, 0x65,
+    0x3a, 0x20, 0x6d, 0x61, 0x73, 0x71, 0x75, 0x65, 0x72, 0x61, 0x64, 0x65, 0x00, 0x00, 0x00, 0x00};
+
+// Our attributes of the NEWRULE message for `rule`, as NftBatch sends them.
+std::vector<std::uint8_t> our_rule_attributes(Family family, const char* table, const char* chain,
+                                              const state::Rule& rule) {
+  std::vector<char> buffer(MNL_SOCKET_BUFFER_SIZE);
+  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buffer.data(), NFT_MSG_NEWRULE, nfproto_of(family),
+                                        NLM_F_CREATE | NLM_F_APPEND, 1);
+  const NftnlRule encoded = encode_rule(family, table, chain, rule);
+  build_rule_payload(nlh, encoded.get());
+  const auto* begin =
+      static_cast<const std::uint8_t*>(mnl_nlmsg_get_payload_offset(nlh, sizeof(nfgenmsg)));
+  return {begin, reinterpret_cast<const std::uint8_t*>(nlh) + nlh->nlmsg_len};
 }
 
 class DesiredRules : public ::testing::TestWithParam<Family> {};
@@ -118,8 +216,8 @@ TEST_P(DesiredRules, EveryRuleRoundTripsThroughLibnftnlObjects) {
     for (const auto& rule : chain.rules) {
       const NftnlRule encoded = encode_rule(family, table->name, chain.name, rule);
       const DecodedRule decoded = decode_rule(encoded.get());
-      EXPECT_EQ(decoded.rule, rule) << "want: " << text(rule, family) << "\n got: "
-                                    << text(decoded.rule, family);
+      EXPECT_EQ(decoded.rule, rule)
+          << "want: " << text(rule, family) << "\n got: " << text(decoded.rule, family);
       EXPECT_EQ(decoded.family, family);
       EXPECT_EQ(decoded.table, table->name);
       EXPECT_EQ(decoded.chain, chain.name);
@@ -139,7 +237,8 @@ TEST_P(DesiredRules, EveryRuleRoundTripsThroughNetlinkMessages) {
       const NftnlRule encoded = encode_rule(family, table->name, chain.name, rule);
       const NftnlRule parsed = through_netlink(encoded.get(), family);
       const state::Rule decoded = decode(parsed.get());
-      EXPECT_EQ(decoded, rule) << "want: " << text(rule, family) << "\n got: " << text(decoded, family);
+      EXPECT_EQ(decoded, rule) << "want: " << text(rule, family)
+                               << "\n got: " << text(decoded, family);
     }
   }
 }
@@ -164,7 +263,38 @@ TEST_P(DesiredRules, TablesAndBaseChainsRoundTrip) {
 }
 
 INSTANTIATE_TEST_SUITE_P(BothFamilies, DesiredRules, ::testing::Values(Family::ipv4, Family::ipv6),
-                         [](const auto& info) { return info.param == Family::ipv4 ? "ipv4" : "ipv6"; });
+                         [](const auto& param_info) {
+                           return param_info.param == Family::ipv4 ? "ipv4" : "ipv6";
+                         });
+
+TEST(NftCodec, RuleMessagesAreByteForByteWhatNftSends) {
+  const state::Ruleset desired = state::desired_nft_ruleset(dual_stack_config());
+  const auto& v4 = desired.tables.at(0).chains.at(0).rules;
+  const auto& v6 = desired.tables.at(1).chains.at(0).rules;
+  using Bytes = std::vector<std::uint8_t>;
+  EXPECT_EQ(our_rule_attributes(Family::ipv4, "flannel-ipv4", "postrtg", v4.at(0)),
+            Bytes(std::begin(kNftMarkRule), std::end(kNftMarkRule)));
+  EXPECT_EQ(our_rule_attributes(Family::ipv4, "flannel-ipv4", "postrtg", v4.at(4)),
+            Bytes(std::begin(kNftIpv4MasqueradeRule), std::end(kNftIpv4MasqueradeRule)));
+  EXPECT_EQ(our_rule_attributes(Family::ipv6, "flannel-ipv6", "postrtg", v6.at(4)),
+            Bytes(std::begin(kNftIpv6MasqueradeRule), std::end(kNftIpv6MasqueradeRule)));
+}
+
+TEST(NftCodec, TablePropertiesTheModelLacksAreNamed) {
+  const NftnlTable plain = encode_table(Family::ipv4, "flannel-ipv4");
+  EXPECT_TRUE(unmodeled_table_properties(plain.get()).empty());
+
+  // upstream flanneld's table: `comment "rules for flannel-ipv4"`; and someone's `flags dormant`.
+  const NftnlTable upstream = encode_table(Family::ipv4, "flannel-ipv4");
+  nftnl_table_set_u32(upstream.get(), NFTNL_TABLE_FLAGS, NFT_TABLE_F_DORMANT);
+  NftnlUdataBuf userdata(nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN));
+  ASSERT_TRUE(
+      nftnl_udata_put_strz(userdata.get(), NFTNL_UDATA_TABLE_COMMENT, "rules for flannel-ipv4"));
+  nftnl_table_set_data(upstream.get(), NFTNL_TABLE_USERDATA, nftnl_udata_buf_data(userdata.get()),
+                       nftnl_udata_buf_len(userdata.get()));
+  EXPECT_EQ(unmodeled_table_properties(upstream.get()),
+            (std::vector<std::string>{"flags dormant", "comment \"rules for flannel-ipv4\""}));
+}
 
 TEST(NftCodec, RegularChainHasNoBase) {
   const NftnlChain encoded = encode_chain(Family::ipv4, "t", "jump-target", std::nullopt);
@@ -172,14 +302,17 @@ TEST(NftCodec, RegularChainHasNoBase) {
 }
 
 TEST(NftCodec, DropPolicyAndCustomPriorityRoundTrip) {
-  const state::BaseChain base{state::ChainType::filter, state::Hook::input, -150, state::Policy::drop};
+  const state::BaseChain base{state::ChainType::filter, state::Hook::input, -150,
+                              state::Policy::drop};
   const NftnlChain encoded = encode_chain(Family::ipv6, "t", "c", base);
   EXPECT_EQ(decode_chain(encoded.get()).chain.base, base);
 }
 
 TEST(NftCodec, MaskedAndExactMarkMatchesRoundTripAndDiffer) {
-  const state::Rule masked = with_matches({state::MarkMatch{0x4000, 0x4000}}, state::Action::Kind::return_);
-  const state::Rule exact = with_matches({state::MarkMatch{0xffffffff, 0x4000}}, state::Action::Kind::return_);
+  const state::Rule masked =
+      with_matches({state::MarkMatch{0x4000, 0x4000}}, state::Action::Kind::return_);
+  const state::Rule exact =
+      with_matches({state::MarkMatch{0xffffffff, 0x4000}}, state::Action::Kind::return_);
   const NftnlRule masked_encoded = encode_rule(Family::ipv4, "t", "c", masked);
   const NftnlRule exact_encoded = encode_rule(Family::ipv4, "t", "c", exact);
   EXPECT_EQ(decode(through_netlink(masked_encoded.get(), Family::ipv4).get()), masked);
@@ -191,7 +324,8 @@ TEST(NftCodec, MaskedAndExactMarkMatchesRoundTripAndDiffer) {
 }
 
 TEST(NftCodec, MarkValuesAreHostByteOrder) {
-  const state::Rule rule = with_matches({state::MarkMatch{0xffffffff, 0x4000}}, state::Action::Kind::none);
+  const state::Rule rule =
+      with_matches({state::MarkMatch{0xffffffff, 0x4000}}, state::Action::Kind::none);
   const NftnlRule encoded = encode_rule(Family::ipv4, "t", "c", rule);
   const auto exprs = expressions_of(encoded.get());
   std::uint32_t length = 0;
@@ -204,21 +338,27 @@ TEST(NftCodec, MarkValuesAreHostByteOrder) {
 
 TEST(NftCodec, NegationAndFullLengthPrefixesRoundTrip) {
   const std::vector<std::pair<Family, state::Rule>> cases = {
-      {Family::ipv4, with_matches({state::AddressMatch{state::AddressField::saddr, true, cidr("10.1.2.3/32")}},
-                                  state::Action::Kind::drop)},
-      {Family::ipv4, with_matches({state::AddressMatch{state::AddressField::daddr, false, cidr("0.0.0.0/0")}},
-                                  state::Action::Kind::accept)},
-      {Family::ipv4, with_matches({state::AddressMatch{state::AddressField::daddr, true, cidr("10.0.0.0/9")}},
-                                  state::Action::Kind::accept)},
-      {Family::ipv6, with_matches({state::AddressMatch{state::AddressField::daddr, true, cidr("fd00::1/128")}},
-                                  state::Action::Kind::accept)},
-      {Family::ipv6, with_matches({state::AddressMatch{state::AddressField::saddr, false, cidr("fd00:10:240::/44")}},
+      {Family::ipv4,
+       with_matches({state::AddressMatch{state::AddressField::saddr, true, cidr("10.1.2.3/32")}},
+                    state::Action::Kind::drop)},
+      {Family::ipv4,
+       with_matches({state::AddressMatch{state::AddressField::daddr, false, cidr("0.0.0.0/0")}},
+                    state::Action::Kind::accept)},
+      {Family::ipv4,
+       with_matches({state::AddressMatch{state::AddressField::daddr, true, cidr("10.0.0.0/9")}},
+                    state::Action::Kind::accept)},
+      {Family::ipv6,
+       with_matches({state::AddressMatch{state::AddressField::daddr, true, cidr("fd00::1/128")}},
+                    state::Action::Kind::accept)},
+      {Family::ipv6, with_matches({state::AddressMatch{state::AddressField::saddr, false,
+                                                       cidr("fd00:10:240::/44")}},
                                   state::Action::Kind::return_)},
   };
   for (const auto& [family, rule] : cases) {
     const NftnlRule encoded = encode_rule(family, "t", "c", rule);
     const state::Rule decoded = decode(through_netlink(encoded.get(), family).get());
-    EXPECT_EQ(decoded, rule) << "want: " << text(rule, family) << "\n got: " << text(decoded, family);
+    EXPECT_EQ(decoded, rule) << "want: " << text(rule, family)
+                             << "\n got: " << text(decoded, family);
   }
 }
 
@@ -230,7 +370,8 @@ TEST(NftCodec, JumpAndPlainMasqueradeRoundTrip) {
   random.action.fully_random = true;
   for (const auto& rule : {jump, masquerade, random}) {
     const NftnlRule encoded = encode_rule(Family::ipv4, "t", "c", rule);
-    EXPECT_EQ(decode(through_netlink(encoded.get(), Family::ipv4).get()), rule) << text(rule, Family::ipv4);
+    EXPECT_EQ(decode(through_netlink(encoded.get(), Family::ipv4).get()), rule)
+        << text(rule, Family::ipv4);
   }
   EXPECT_NE(masquerade, random);
 }
@@ -276,26 +417,27 @@ TEST(NftCodec, NftShortenedPrefixLoadDecodesToTheSameMatch) {
 }
 
 TEST(NftCodec, EncoderUsesNftsShortLoadForByteAlignedPrefixes) {
-  const state::Rule rule = with_matches({state::AddressMatch{state::AddressField::daddr, true, cidr("ff00::/8")}},
-                                        state::Action::Kind::none);
+  const state::Rule rule =
+      with_matches({state::AddressMatch{state::AddressField::daddr, true, cidr("ff00::/8")}},
+                   state::Action::Kind::none);
   const NftnlRule encoded = encode_rule(Family::ipv6, "t", "c", rule);
   const auto exprs = expressions_of(encoded.get());
   ASSERT_EQ(exprs.size(), 3u);  // payload, cmp, counter
   EXPECT_EQ(nftnl_expr_get_u32(exprs[0], NFTNL_EXPR_PAYLOAD_LEN), 1u);
   EXPECT_EQ(nftnl_expr_get_u32(exprs[0], NFTNL_EXPR_PAYLOAD_OFFSET), 24u);
-  EXPECT_EQ(nftnl_expr_get_u32(exprs[1], NFTNL_EXPR_CMP_OP), static_cast<std::uint32_t>(NFT_CMP_NEQ));
+  EXPECT_EQ(nftnl_expr_get_u32(exprs[1], NFTNL_EXPR_CMP_OP),
+            static_cast<std::uint32_t>(NFT_CMP_NEQ));
 }
 
 TEST(NftCodec, ForeignLogExpressionDecodesUnequalAndShowsInText) {
   const state::Ruleset desired = state::desired_nft_ruleset(dual_stack_config());
   const state::Rule& rule = desired.tables[0].chains[1].rules[0];  // forward from cluster
-  NftnlRule encoded = make_rule();
-  nftnl_rule_set_u32(encoded.get(), NFTNL_RULE_FAMILY, NFPROTO_IPV4);
-  state::Rule without_counter = rule;
-  without_counter.counter = false;
-  without_counter.action = {};
-  without_counter.comment.clear();
-  encoded = encode_rule(Family::ipv4, "t", "c", without_counter);
+  // The desired rule with a `log` statement spliced in before its counter.
+  state::Rule matches_only = rule;
+  matches_only.counter = false;
+  matches_only.action = {};
+  matches_only.comment.clear();
+  NftnlRule encoded = encode_rule(Family::ipv4, "t", "c", matches_only);
   NftnlExpr log = make_expr("log");
   nftnl_expr_set_str(log.get(), NFTNL_EXPR_LOG_PREFIX, "sniffed: ");
   append(encoded.get(), std::move(log));
@@ -343,8 +485,9 @@ TEST(NftCodec, NegatedMarkIsNotAMarkMatch) {
 }
 
 TEST(NftCodec, CounterBeforeMatchIsOutOfOrderAndUnequal) {
-  const state::Rule want = with_matches({state::AddressMatch{state::AddressField::saddr, false, cidr("10.244.0.0/16")}},
-                                        state::Action::Kind::accept);
+  const state::Rule want =
+      with_matches({state::AddressMatch{state::AddressField::saddr, false, cidr("10.244.0.0/16")}},
+                   state::Action::Kind::accept);
   NftnlRule rule = make_rule();
   nftnl_rule_set_u32(rule.get(), NFTNL_RULE_FAMILY, NFPROTO_IPV4);
   append(rule.get(), make_expr("counter"));
@@ -355,7 +498,8 @@ TEST(NftCodec, CounterBeforeMatchIsOutOfOrderAndUnequal) {
   decoded.comment = want.comment;
   EXPECT_NE(decoded, want);
   EXPECT_EQ(text(decoded, Family::ipv4),
-            "<unknown: counter> <unknown: ip saddr 10.244.0.0/16> <unknown: accept> comment \"test rule\"");
+            "<unknown: counter> <unknown: ip saddr 10.244.0.0/16> <unknown: accept> comment \"test "
+            "rule\"");
 }
 
 TEST(NftCodec, GotoAndOtherMasqFlagsAreUnknown) {
@@ -388,7 +532,8 @@ TEST(NftCodec, CommentIsNftsUserdataComment) {
   rule.comment = "forward from cluster";
   const NftnlRule encoded = encode_rule(Family::ipv4, "t", "c", rule);
   std::uint32_t length = 0;
-  const auto* data = static_cast<const std::uint8_t*>(nftnl_rule_get_data(encoded.get(), NFTNL_RULE_USERDATA, &length));
+  const auto* data = static_cast<const std::uint8_t*>(
+      nftnl_rule_get_data(encoded.get(), NFTNL_RULE_USERDATA, &length));
   // What nft --debug=netlink prints for it: userdata = { \x00\x15forward from cluster\x00 }
   ASSERT_EQ(length, 2u + rule.comment.size() + 1u);
   EXPECT_EQ(data[0], NFTNL_UDATA_RULE_COMMENT);
@@ -397,19 +542,58 @@ TEST(NftCodec, CommentIsNftsUserdataComment) {
 }
 
 TEST(NftCodec, UnencodableRulesAreRejected) {
-  const state::Rule foreign = with_matches({state::UnknownExpression{"log"}}, state::Action::Kind::accept);
+  const state::Rule foreign =
+      with_matches({state::UnknownExpression{"log"}}, state::Action::Kind::accept);
   EXPECT_THROW(encode_rule(Family::ipv4, "t", "c", foreign), std::invalid_argument);
-  const state::Rule wrong_family = with_matches(
-      {state::AddressMatch{state::AddressField::saddr, false, cidr("fd00::/8")}}, state::Action::Kind::accept);
+  const state::Rule wrong_family =
+      with_matches({state::AddressMatch{state::AddressField::saddr, false, cidr("fd00::/8")}},
+                   state::Action::Kind::accept);
   EXPECT_THROW(encode_rule(Family::ipv4, "t", "c", wrong_family), std::invalid_argument);
   state::Rule long_comment = with_matches({}, state::Action::Kind::accept);
   long_comment.comment = std::string(200, 'x');
   EXPECT_THROW(encode_rule(Family::ipv4, "t", "c", long_comment), std::invalid_argument);
 }
 
+// A rule with an expression libnftnl does not know (newer kernel) still decodes: handle,
+// comment and a visible unknown, so the reconciler can delete it.
+TEST(NftCodec, RuleLibnftnlCannotParseDecodesAsUnknownWithHandle) {
+  state::Rule rule = with_matches({}, state::Action::Kind::accept);
+  const NftnlRule encoded = encode_rule(Family::ipv4, "flannel-ipv4", "forward", rule);
+  nftnl_rule_set_u64(encoded.get(), NFTNL_RULE_HANDLE, 42);
+  std::vector<char> buffer(MNL_SOCKET_BUFFER_SIZE);
+  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buffer.data(), NFT_MSG_NEWRULE, NFPROTO_IPV4, 0, 1);
+  build_rule_payload(nlh, encoded.get());
+  // Rename the first expression ("counter") to something libnftnl has never heard of.
+  char* name = static_cast<char*>(memmem(buffer.data(), nlh->nlmsg_len, "counter", 8));
+  ASSERT_NE(name, nullptr);
+  std::memcpy(name, "frobnic", 8);
+
+  const DecodedRule decoded = decode_rule_message(nlh);
+  EXPECT_EQ(decoded.table, "flannel-ipv4");
+  EXPECT_EQ(decoded.chain, "forward");
+  EXPECT_EQ(decoded.rule.handle, 42u);
+  EXPECT_EQ(decoded.rule.comment, "test rule");
+  EXPECT_EQ(
+      text(decoded.rule, Family::ipv4),
+      "<unknown: expressions libnftnl cannot parse: frobnic, immediate> comment \"test rule\"");
+}
+
+TEST(NftCodec, RuleMessageDecodesLikeTheObject) {
+  const state::Rule rule =
+      with_matches({state::MarkMatch{0x4000, 0x4000}}, state::Action::Kind::return_);
+  const NftnlRule encoded = encode_rule(Family::ipv6, "flannel-ipv6", "postrtg", rule);
+  std::vector<char> buffer(MNL_SOCKET_BUFFER_SIZE);
+  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buffer.data(), NFT_MSG_NEWRULE, NFPROTO_IPV6, 0, 1);
+  build_rule_payload(nlh, encoded.get());
+  const DecodedRule decoded = decode_rule_message(nlh);
+  EXPECT_EQ(decoded.family, Family::ipv6);
+  EXPECT_EQ(decoded.rule, rule);
+}
+
 TEST(NftAttrNames, NamesNestedAttributesByOffset) {
-  const state::Rule rule = with_matches({state::AddressMatch{state::AddressField::saddr, false, cidr("10.244.0.0/16")}},
-                                        state::Action::Kind::accept);
+  const state::Rule rule =
+      with_matches({state::AddressMatch{state::AddressField::saddr, false, cidr("10.244.0.0/16")}},
+                   state::Action::Kind::accept);
   const NftnlRule encoded = encode_rule(Family::ipv4, "flannel-ipv4", "forward", rule);
   std::vector<char> buffer(MNL_SOCKET_BUFFER_SIZE);
   nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buffer.data(), NFT_MSG_NEWRULE, NFPROTO_IPV4, 0, 1);
@@ -418,24 +602,23 @@ TEST(NftAttrNames, NamesNestedAttributesByOffset) {
   // Find the offsets the kernel would report by walking the message ourselves.
   std::uint32_t chain_offset = 0, cmp_data_offset = 0;
   const char* base = reinterpret_cast<const char*>(nlh);
-  const nlattr* attr = nullptr;
-  mnl_attr_for_each(attr, nlh, sizeof(nfgenmsg)) {
-    if (mnl_attr_get_type(attr) == NFTA_RULE_CHAIN) chain_offset = static_cast<std::uint32_t>(reinterpret_cast<const char*>(attr) - base);
-    if (mnl_attr_get_type(attr) != NFTA_RULE_EXPRESSIONS) continue;
+  auto offset_of = [base](const nlattr* attr) {
+    return static_cast<std::uint32_t>(reinterpret_cast<const char*>(attr) - base);
+  };
+  for_each_attribute(nlh, sizeof(nfgenmsg), [&](const nlattr* attr) {
+    if (mnl_attr_get_type(attr) == NFTA_RULE_CHAIN) chain_offset = offset_of(attr);
+    if (mnl_attr_get_type(attr) != NFTA_RULE_EXPRESSIONS) return;
     int index = 0;
-    const nlattr* element = nullptr;
-    mnl_attr_for_each_nested(element, attr) {
-      if (++index != 2) continue;  // payload, cmp, ...
-      const nlattr* part = nullptr;
-      mnl_attr_for_each_nested(part, element) {
-        if (mnl_attr_get_type(part) != NFTA_EXPR_DATA) continue;
-        const nlattr* field = nullptr;
-        mnl_attr_for_each_nested(field, part) {
-          if (mnl_attr_get_type(field) == NFTA_CMP_DATA) cmp_data_offset = static_cast<std::uint32_t>(reinterpret_cast<const char*>(field) - base);
-        }
-      }
-    }
-  }
+    for_each_nested(attr, [&](const nlattr* element) {
+      if (++index != 2) return;  // payload, cmp, ...
+      for_each_nested(element, [&](const nlattr* part) {
+        if (mnl_attr_get_type(part) != NFTA_EXPR_DATA) return;
+        for_each_nested(part, [&](const nlattr* field) {
+          if (mnl_attr_get_type(field) == NFTA_CMP_DATA) cmp_data_offset = offset_of(field);
+        });
+      });
+    });
+  });
   ASSERT_NE(chain_offset, 0u);
   ASSERT_NE(cmp_data_offset, 0u);
   EXPECT_EQ(attribute_path_at(nlh, chain_offset), "NFTA_RULE_CHAIN");

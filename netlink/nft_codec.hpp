@@ -1,0 +1,68 @@
+// state::Table / Chain / Rule <-> libnftnl objects, in both directions. Encoding builds what
+// `nft -f` builds for the same text; decoding yields state values that compare equal to the
+// desired ones exactly when the kernel holds the same thing, and keeps anything we do not
+// model visible as state::UnknownExpression.
+#pragma once
+
+#include <linux/netlink.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "netlink/nftnl_ptr.hpp"
+#include "state/ruleset.hpp"
+
+namespace fnft::netlink {
+
+std::uint8_t nfproto_of(state::Family family);  // NFPROTO_IPV4 / NFPROTO_IPV6
+std::optional<state::Family> family_of_nfproto(std::uint32_t nfproto);
+
+// table ip flannel-ipv4
+NftnlTable encode_table(state::Family family, const std::string& name);
+// chain ip flannel-ipv4 postrtg { type nat hook postrouting priority srcnat; policy accept; }
+// (a regular chain when `base` is empty)
+NftnlChain encode_chain(state::Family family, const std::string& table, const std::string& chain,
+                        const std::optional<state::BaseChain>& base);
+// rule ip flannel-ipv4 postrtg <matches> counter <action> comment "..."
+// Throws std::invalid_argument for what cannot be encoded (UnknownExpression, a prefix of the
+// other family, a comment longer than nft allows).
+NftnlRule encode_rule(state::Family family, const std::string& table, const std::string& chain,
+                      const state::Rule& rule);
+// For `delete rule ... handle N` and `flush chain` (no handle): the object names only.
+NftnlRule encode_rule_reference(state::Family family, const std::string& table,
+                                const std::string& chain, std::optional<std::uint64_t> handle);
+
+// nftnl_rule_nlmsg_build_payload, but with the comment (NFTA_RULE_USERDATA) after the
+// expressions as nft sends it, so our NEWRULE messages are byte for byte nft's.
+void build_rule_payload(nlmsghdr* nlh, nftnl_rule* rule);
+
+// Decoders throw NetlinkError (EPROTO) for what the state types cannot hold at all (a family
+// other than ip/ip6, a hook or chain type that those families do not have).
+state::Table decode_table(const nftnl_table* table);  // without chains
+// What a table carries that state::Table does not model, in nft syntax ("flags dormant",
+// `comment "rules for flannel-ipv4"`); empty for a plain table. The kernel cannot remove a
+// table comment in place, so the backend re-creates such a table.
+std::vector<std::string> unmodeled_table_properties(const nftnl_table* table);
+
+struct DecodedChain {
+  std::string table;
+  state::Chain chain;  // without rules
+};
+DecodedChain decode_chain(const nftnl_chain* chain);
+
+struct DecodedRule {
+  state::Family family = state::Family::ipv4;
+  std::string table;
+  std::string chain;
+  state::Rule rule;  // with its kernel handle
+};
+DecodedRule decode_rule(const nftnl_rule* rule);
+
+// A NEWRULE message (dump reply or event) decoded. When libnftnl cannot parse it (an
+// expression newer than libnftnl), the rule still comes back, with its handle and one
+// UnknownExpression naming its expressions, so it can be seen and deleted.
+DecodedRule decode_rule_message(const nlmsghdr* nlh);
+
+}  // namespace fnft::netlink

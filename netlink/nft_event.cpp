@@ -1,0 +1,139 @@
+#include "netlink/nft_event.hpp"
+
+#include <arpa/inet.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+
+#include <array>
+
+namespace fnft::netlink {
+namespace {
+
+// Every nf_tables object message carries its table's name as attribute 1
+// (NFTA_TABLE_NAME, NFTA_CHAIN_TABLE, NFTA_RULE_TABLE, NFTA_SET_TABLE, ...).
+constexpr std::uint16_t kTableAttribute = 1;
+
+struct ObjectKind {
+  std::uint16_t message;
+  const char* name;
+  std::uint16_t chain_attribute;  // 0: the message names no chain
+};
+
+constexpr std::array kObjectKinds = {
+    ObjectKind{NFT_MSG_NEWTABLE, "addtable", 0},
+    ObjectKind{NFT_MSG_DELTABLE, "deltable", 0},
+    ObjectKind{NFT_MSG_NEWCHAIN, "addchain", NFTA_CHAIN_NAME},
+    ObjectKind{NFT_MSG_DELCHAIN, "delchain", NFTA_CHAIN_NAME},
+    ObjectKind{NFT_MSG_NEWRULE, "addrule", NFTA_RULE_CHAIN},
+    ObjectKind{NFT_MSG_DELRULE, "delrule", NFTA_RULE_CHAIN},
+    ObjectKind{NFT_MSG_NEWSET, "addset", 0},
+    ObjectKind{NFT_MSG_DELSET, "delset", 0},
+    ObjectKind{NFT_MSG_NEWSETELEM, "addelem", 0},
+    ObjectKind{NFT_MSG_DELSETELEM, "delelem", 0},
+    ObjectKind{NFT_MSG_NEWOBJ, "addobj", 0},
+    ObjectKind{NFT_MSG_DELOBJ, "delobj", 0},
+    ObjectKind{NFT_MSG_NEWFLOWTABLE, "addflowtable", 0},
+    ObjectKind{NFT_MSG_DELFLOWTABLE, "delflowtable", 0},
+};
+
+const ObjectKind* find_kind(std::uint16_t message) {
+  for (const auto& kind : kObjectKinds) {
+    if (kind.message == message) return &kind;
+  }
+  return nullptr;
+}
+
+// The string attributes we need, by type; absent ones stay empty.
+struct Attributes {
+  std::array<const nlattr*, 8> by_type{};
+};
+
+int collect_attribute(const nlattr* attribute, void* data) {
+  auto* attributes = static_cast<Attributes*>(data);
+  const auto type = mnl_attr_get_type(attribute);
+  if (type < attributes->by_type.size()) attributes->by_type[type] = attribute;
+  return MNL_CB_OK;
+}
+
+std::string string_attribute(const Attributes& attributes, std::uint16_t type) {
+  const nlattr* attribute = type < attributes.by_type.size() ? attributes.by_type[type] : nullptr;
+  if (attribute == nullptr || mnl_attr_validate(attribute, MNL_TYPE_NUL_STRING) < 0) return {};
+  return mnl_attr_get_str(attribute);
+}
+
+std::uint32_t u32_attribute(const Attributes& attributes, std::uint16_t type) {
+  const nlattr* attribute = type < attributes.by_type.size() ? attributes.by_type[type] : nullptr;
+  if (attribute == nullptr || mnl_attr_validate(attribute, MNL_TYPE_U32) < 0) return 0;
+  return ntohl(mnl_attr_get_u32(attribute));
+}
+
+const char* family_name(std::uint8_t family) {
+  switch (family) {
+    case NFPROTO_IPV4: return "ip";
+    case NFPROTO_IPV6: return "ip6";
+    case NFPROTO_INET: return "inet";
+    case NFPROTO_ARP: return "arp";
+    case NFPROTO_BRIDGE: return "bridge";
+    case NFPROTO_NETDEV: return "netdev";
+    default: return "unspec";
+  }
+}
+
+}  // namespace
+
+NftEventAssembler::NftEventAssembler(std::vector<state::OwnedTable> owned)
+    : owned_(std::move(owned)) {}
+
+bool NftEventAssembler::owned(std::uint8_t family, const std::string& table) const {
+  const auto wanted = family == NFPROTO_IPV4 ? state::Family::ipv4 : state::Family::ipv6;
+  if (family != NFPROTO_IPV4 && family != NFPROTO_IPV6) return false;
+  for (const auto& candidate : owned_) {
+    if (candidate.family == wanted && candidate.name == table) return true;
+  }
+  return false;
+}
+
+std::optional<NftTransaction> NftEventAssembler::feed(const nlmsghdr* message) {
+  if (NFNL_SUBSYS_ID(message->nlmsg_type) != NFNL_SUBSYS_NFTABLES) return std::nullopt;
+  const auto type = static_cast<std::uint16_t>(NFNL_MSG_TYPE(message->nlmsg_type));
+  if (message->nlmsg_len < NLMSG_LENGTH(sizeof(nfgenmsg))) return std::nullopt;
+  const auto* header = static_cast<const nfgenmsg*>(mnl_nlmsg_get_payload(message));
+
+  Attributes attributes;
+  mnl_attr_parse(message, sizeof(nfgenmsg), collect_attribute, &attributes);
+
+  if (type == NFT_MSG_NEWGEN) {
+    NftTransaction done = std::move(pending_);
+    pending_ = {};
+    done.generation = u32_attribute(attributes, NFTA_GEN_ID);
+    done.pid = u32_attribute(attributes, NFTA_GEN_PROC_PID);
+    done.process_name = string_attribute(attributes, NFTA_GEN_PROC_NAME);
+    done.portid = message->nlmsg_pid;
+    return done;
+  }
+
+  ++pending_.message_count;
+  const ObjectKind* kind = find_kind(type);
+  if (kind == nullptr) {
+    // A message type newer than our headers (e.g. a future object kind): we cannot tell
+    // which table it touched, so let the reconciler look.
+    pending_.touched_owned = true;
+    pending_.touched.push_back("message type " + std::to_string(type));
+    return std::nullopt;
+  }
+  const std::string table = string_attribute(attributes, kTableAttribute);
+  if (!owned(header->nfgen_family, table)) return std::nullopt;
+  pending_.touched_owned = true;
+  std::string what =
+      std::string(kind->name) + " " + family_name(header->nfgen_family) + " " + table;
+  if (kind->chain_attribute != 0) {
+    const std::string chain = string_attribute(attributes, kind->chain_attribute);
+    if (!chain.empty()) what += " " + chain;
+  }
+  pending_.touched.push_back(std::move(what));
+  return std::nullopt;
+}
+
+}  // namespace fnft::netlink

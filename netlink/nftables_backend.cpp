@@ -1,0 +1,125 @@
+#include "netlink/nftables_backend.hpp"
+
+#include <cerrno>
+#include <iterator>
+#include <string>
+
+#include "netlink/netlink_error.hpp"
+#include "netlink/nft_batch.hpp"
+#include "netlink/nft_dump.hpp"
+#include "netlink/nft_operations.hpp"
+#include "state/desired_ruleset.hpp"
+
+namespace fnft::netlink {
+namespace {
+
+constexpr int kMaxCommitAttempts = 5;
+
+struct Planned {
+  std::vector<state::NftOperation> operations;
+  std::vector<std::string> notes;
+};
+
+state::NftOperation delete_table(state::Family family, const std::string& name) {
+  state::NftOperation op;
+  op.kind = state::NftOperation::Kind::delete_table;
+  op.family = family;
+  op.table = name;
+  return op;
+}
+
+std::string joined(const std::vector<std::string>& parts) {
+  std::string text;
+  for (const auto& part : parts) text += (text.empty() ? "" : ", ") + part;
+  return text;
+}
+
+// Plans from a fresh dump and commits; ERESTART means the plan went stale before it landed,
+// so the whole cycle is repeated rather than the batch.
+template <typename Plan>
+ApplyResult commit_planned(NfnlSocket& socket, const std::vector<state::OwnedTable>& owned,
+                           const Plan& plan, const char* what) {
+  for (int attempt = 1;; ++attempt) {
+    const ObservedRuleset observed = dump_tables(socket, owned);
+    ApplyResult result;
+    result.attempts = attempt;
+    result.generation_before = observed.generation;
+    result.generation_after = observed.generation;
+    Planned planned = plan(observed);
+    result.applied = std::move(planned.operations);
+    result.notes = std::move(planned.notes);
+    if (result.applied.empty()) return result;
+
+    NftBatch batch(observed.generation);
+    for (const auto& operation : result.applied) add_operation(batch, operation);
+    try {
+      batch.send(socket);
+    } catch (const NetlinkError& error) {
+      if (error.error_code() != ERESTART) throw;
+      if (attempt == kMaxCommitAttempts) {
+        throw NetlinkError(ERESTART, std::string(what) +
+                                         ": the nftables ruleset changed between dump and "
+                                         "commit " +
+                                         std::to_string(attempt) +
+                                         " times in a row; another process commits "
+                                         "continuously (`nft monitor` shows which)");
+      }
+      continue;
+    }
+    result.committed = true;
+    result.generation_after = socket.read_generation();
+    return result;
+  }
+}
+
+}  // namespace
+
+std::vector<state::OwnedTable> NftablesBackend::default_owned_tables() {
+  return {{state::Family::ipv4, std::string(state::kIpv4TableName)},
+          {state::Family::ipv6, std::string(state::kIpv6TableName)}};
+}
+
+NftablesBackend::NftablesBackend(NfnlSocket& socket, std::vector<state::OwnedTable> owned)
+    : socket_(socket), owned_(std::move(owned)) {}
+
+ApplyResult NftablesBackend::apply(const state::Ruleset& desired) {
+  const auto plan = [&](const ObservedRuleset& observed) {
+    Planned planned;
+    state::Ruleset plannable = observed.ruleset;
+    for (const auto& table : observed.unmodeled) {
+      if (desired.find_table(table.family, table.name) == nullptr) continue;  // deleted anyway
+      // Delete and re-create it in the same batch, which packets see as one atomic switch:
+      // the kernel cannot drop a table comment or sets in place.
+      std::erase_if(plannable.tables, [&](const state::Table& t) {
+        return t.family == table.family && t.name == table.name;
+      });
+      planned.operations.push_back(delete_table(table.family, table.name));
+      planned.notes.push_back("table " + std::string(state::nft_family_name(table.family)) + " " +
+                              table.name + " has " + joined(table.properties) +
+                              ", which flannel-nftd does not model: deleted and re-created in "
+                              "the same transaction");
+    }
+    auto rest = state::plan_nft_changes(desired, plannable, owned_);
+    planned.operations.insert(planned.operations.end(), std::make_move_iterator(rest.begin()),
+                              std::make_move_iterator(rest.end()));
+    return planned;
+  };
+  return commit_planned(socket_, owned_, plan, "apply the flannel tables");
+}
+
+state::Ruleset NftablesBackend::observe() {
+  return dump_tables(socket_, owned_).ruleset;
+}
+
+std::vector<state::NftOperation> NftablesBackend::cleanup() {
+  const auto plan = [](const ObservedRuleset& observed) {
+    Planned planned;
+    for (const auto& table : observed.ruleset.tables) {
+      planned.operations.push_back(delete_table(table.family, table.name));
+    }
+    return planned;
+  };
+  return commit_planned(socket_, owned_, plan, "delete the flannel tables").applied;
+}
+
+}  // namespace fnft::netlink

@@ -1,0 +1,55 @@
+// The nftables mode: keeps `table ip flannel-ipv4` and `table ip6 flannel-ipv6` exactly as
+// desired, each change one atomic batch conditional on the generation it was planned from.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "netlink/nfnl_socket.hpp"
+#include "state/nft_plan.hpp"
+#include "state/ruleset.hpp"
+
+namespace fnft::netlink {
+
+struct ApplyResult {
+  std::vector<state::NftOperation> applied;  // empty when the kernel already held `desired`
+  std::uint32_t generation_before = 0;       // the generation the plan was made from
+  std::uint32_t generation_after = 0;        // after our commit (== before when none)
+  bool committed = false;
+  int attempts = 1;  // dump-plan-commit cycles; > 1 when a commit met ERESTART
+  // Why the plan does more than state::plan_nft_changes asked for, one line each, for the log
+  // (e.g. a table re-created because it had upstream flanneld's table comment).
+  std::vector<std::string> notes;
+};
+
+class NftablesBackend {
+ public:
+  // Upstream flannel's table names in their families.
+  static std::vector<state::OwnedTable> default_owned_tables();
+
+  // `socket` must outlive the backend and must not be subscribed to multicast groups (use a
+  // second socket for the monitor); its portid() is what our own commits carry.
+  explicit NftablesBackend(NfnlSocket& socket,
+                           std::vector<state::OwnedTable> owned = default_owned_tables());
+
+  // Dump, plan, and commit the plan as one batch conditional on the dump's generation; on
+  // ERESTART (someone committed in between) start over, at most 5 times. An owned table with
+  // properties the state model lacks (a table comment, `flags dormant`, sets) is deleted and
+  // re-created in that same batch. Throws NetlinkError.
+  ApplyResult apply(const state::Ruleset& desired);
+
+  // The owned tables as the kernel holds them (chains in kernel order; see order_chains_like).
+  state::Ruleset observe();
+
+  // Deletes every owned table that exists, in one batch; returns what it deleted.
+  std::vector<state::NftOperation> cleanup();
+
+  const std::vector<state::OwnedTable>& owned_tables() const { return owned_; }
+
+ private:
+  NfnlSocket& socket_;
+  std::vector<state::OwnedTable> owned_;
+};
+
+}  // namespace fnft::netlink
