@@ -66,10 +66,14 @@ void NodeDaemon::reload(const std::string& why) {
     return;
   }
   if (loaded.mode != state::Mode::nftables) {
+    const std::string why_iptables =
+        loaded.net_conf
+            ? options_.config.net_config_path + " does not set \"EnableNFTables\": true"
+            : options_.config.net_config_path + " is absent, so the mode defaults to iptables";
     spdlog::error(
-        "{}: the configuration selects the iptables mode, which `run` does not support yet; "
-        "pass --mode=nftables or set \"EnableNFTables\": true{}",
-        options_.config.net_config_path, config_ ? "; keeping the rules in place" : "");
+        "{}: `run` supports the nftables mode only so far; pass --mode=nftables or set "
+        "\"EnableNFTables\": true{}",
+        why_iptables, config_ ? "; keeping the rules in place" : "");
     return;
   }
   if (config_ == loaded.node) {

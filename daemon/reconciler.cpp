@@ -33,6 +33,15 @@ std::string summary(const netlink::NftTransaction& transaction) {
       ++it->second;
     }
   }
+  // Table-level changes say the most ("deltable" covers the rule and chain deletions it
+  // caused), so they come first, then chains, then rules.
+  const auto rank = [](const std::string& what) {
+    if (what.find("table ") != std::string::npos) return 0;
+    if (what.find("chain ") != std::string::npos) return 1;
+    return 2;
+  };
+  std::stable_sort(counted.begin(), counted.end(),
+                   [&](const auto& a, const auto& b) { return rank(a.first) < rank(b.first); });
   std::string text = committer(transaction);
   constexpr std::size_t kShown = 4;
   for (std::size_t i = 0; i < counted.size() && i < kShown; ++i) {
@@ -77,8 +86,9 @@ void Reconciler::transactions(const std::vector<netlink::NftTransaction>& transa
 }
 
 void Reconciler::resync(const std::string& reason) {
-  if (!desired_) return;
-  reconcile(reason, /*is_repair=*/true);
+  // A resync is a repair like any other: it goes through the same budget, so lost events
+  // during a repair war do not bypass the backoff.
+  request_repair(reason);
 }
 
 void Reconciler::request_repair(const std::string& reason) {
@@ -122,6 +132,7 @@ void Reconciler::reconcile(const std::string& reason, bool is_repair) {
     schedule(reason, std::max(budget_.earliest_repair(Clock::now()), Clock::now() + kFailureRetry));
     return;
   }
+  budget_.expire_backoff(Clock::now());
   const auto micros =
       std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count();
   if (result.committed) {

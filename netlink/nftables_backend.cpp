@@ -67,7 +67,9 @@ ApplyResult commit_planned(NfnlSocket& socket, const std::vector<state::OwnedTab
       continue;
     }
     result.committed = true;
-    result.generation_after = socket.read_generation();
+    // The batch was conditional on generation_before, and every commit advances the
+    // generation by one (skipping 0), so no second round trip is needed to know it.
+    result.generation_after = observed.generation + 1 == 0 ? 1 : observed.generation + 1;
     return result;
   }
 }

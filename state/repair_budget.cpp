@@ -16,13 +16,17 @@ void RepairBudget::refill(Clock::time_point now) {
 
 RepairBudget::Clock::time_point RepairBudget::earliest_repair(Clock::time_point now) {
   refill(now);
-  if (backoff_.count() > 0 && now - last_repair_ >= options_.quiet_period) backoff_ = {};
+  expire_backoff(now);
   if (tokens_ >= 1 && backoff_.count() == 0) return now;
   // Out of tokens (or already backing off): each further repair waits twice as long.
   backoff_ = backoff_.count() == 0 ? options_.initial_backoff
                                    : std::min(options_.max_backoff, backoff_ * 2);
   ++throttled_;
   return std::max(now, last_repair_ + backoff_);
+}
+
+void RepairBudget::expire_backoff(Clock::time_point now) {
+  if (backoff_.count() > 0 && now - last_repair_ >= options_.quiet_period) backoff_ = {};
 }
 
 void RepairBudget::record_repair(Clock::time_point now) {

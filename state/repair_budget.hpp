@@ -27,6 +27,9 @@ class RepairBudget {
   // allows it at once). The caller runs the repair then and calls `record_repair`.
   Clock::time_point earliest_repair(Clock::time_point now);
   void record_repair(Clock::time_point now);
+  // Ends the backoff once `quiet_period` has passed without a repair; earliest_repair does
+  // this itself, callers that only ask `backing_off()` call it first.
+  void expire_backoff(Clock::time_point now);
 
   bool backing_off() const { return backoff_.count() > 0; }
   std::chrono::milliseconds current_backoff() const { return backoff_; }

@@ -1,0 +1,155 @@
+#include "bench/apply_methods.hpp"
+
+#include <memory>
+#include <optional>
+#include <stdexcept>
+
+#include "bench/spawn.hpp"
+#include "netlink/nfnl_socket.hpp"
+#include "state/iptables_ruleset.hpp"
+#include "state/nft_text.hpp"
+
+namespace fnft::bench {
+namespace {
+
+// knftables (flanneld's nftables mode, kube-proxy, Istio) sends each transaction as one
+// `nft -f -` with the text on stdin; a full sync declares the table, flushes it and
+// re-adds everything, which is idempotent whatever the table held before.
+std::string knftables_transaction(const state::Ruleset& ruleset) {
+  std::string text;
+  for (const auto& table : ruleset.tables) {
+    const std::string name = std::string(state::nft_family_name(table.family)) + " " + table.name;
+    text += "add table " + name + "\nflush table " + name + "\n";
+  }
+  return text + state::to_nft_text(ruleset);
+}
+
+// iptables-restore without --noflush flushes every chain of the tables it names and deletes
+// their user chains: the "cleaned" state, with the built-in chains in place as on any node.
+constexpr const char* kIptablesFlush = "*nat\nCOMMIT\n*filter\nCOMMIT\n";
+
+void run_checked(const std::vector<std::string>& argv, std::string_view input) {
+  const ProcessResult result = run_process(argv, input);
+  if (!result.ok()) throw std::runtime_error(result.describe(argv));
+}
+
+// One tool set for both families: two processes per load, their times added.
+struct IptablesTools {
+  std::string id;
+  std::string ip4;
+  std::string ip6;
+};
+
+// The legacy tools need the kernel's x_tables (ip_tables, iptable_nat, ...), which a kernel
+// built for nftables only may lack: try once, and say why not if it fails.
+std::optional<std::string> why_unusable(const IptablesTools& tools) {
+  try {
+    for (const auto& tool : {tools.ip4, tools.ip6}) {
+      const ProcessResult result = run_process({tool}, kIptablesFlush);
+      if (!result.ok()) return result.describe({tool});
+    }
+  } catch (const std::exception& error) {
+    return error.what();
+  }
+  return std::nullopt;
+}
+
+ApplyMethod iptables_method(const IptablesTools& tools, const state::NodeConfig& config) {
+  // Shared by the lambdas, which outlive this call.
+  const auto payload4 = std::make_shared<const std::string>(state::to_iptables_restore(
+      state::desired_iptables_ruleset(state::Family::ipv4, *config.ipv4, config.options)));
+  const auto payload6 = std::make_shared<const std::string>(state::to_iptables_restore(
+      state::desired_iptables_ruleset(state::Family::ipv6, *config.ipv6, config.options)));
+  const auto flush = [tools] {
+    run_checked({tools.ip4}, kIptablesFlush);
+    run_checked({tools.ip6}, kIptablesFlush);
+  };
+  ApplyMethod method;
+  method.id = tools.id;
+  method.name = tools.ip4;
+  method.how = "`" + tools.ip4 + " --noflush` then `" + tools.ip6 +
+               " --noflush`, flanneld's rules for both families (times added), into nat and "
+               "filter tables whose chains were flushed before";
+  method.prepare = flush;
+  method.run = [tools, payload4, payload6] {
+    run_checked({tools.ip4, "--noflush"}, *payload4);
+    run_checked({tools.ip6, "--noflush"}, *payload6);
+  };
+  method.teardown = flush;
+  return method;
+}
+
+}  // namespace
+
+void wait_for_deferred_nftables_work() {
+  // Binding gives the socket a portid; closing it then runs the kernel's release notifier.
+  const netlink::NfnlSocket throwaway;
+}
+
+std::vector<ApplyMethod> apply_methods(const ApplyInputs& inputs,
+                                       std::vector<std::string>& skipped) {
+  // Pointers, copied into the lambdas: `inputs` outlives every method.
+  netlink::NftablesBackend* backend = &inputs.backend;
+  const state::Ruleset* desired = &inputs.desired;
+  const auto delete_flannel_tables = [backend] { backend->cleanup(); };
+  const auto transaction = std::make_shared<const std::string>(knftables_transaction(*desired));
+  const auto tables = std::make_shared<const std::string>(state::to_nft_text(*desired));
+
+  std::vector<ApplyMethod> methods;
+  methods.push_back({"in-process", "in-process apply (libnftnl batch)",
+                     "NftablesBackend::apply() from an empty state: dump our tables, plan, "
+                     "one batch, acks, read the generation",
+                     delete_flannel_tables,
+                     [backend, desired] {
+                       if (!backend->apply(*desired).committed)
+                         throw std::runtime_error("apply from an empty state committed nothing");
+                     },
+                     delete_flannel_tables, false});
+  methods.push_back({"reapply", "in-process re-apply, unchanged",
+                     "NftablesBackend::apply() when the kernel already holds the ruleset: "
+                     "dump and compare, no commit",
+                     [backend, desired] { backend->apply(*desired); },
+                     [backend, desired] {
+                       if (backend->apply(*desired).committed)
+                         throw std::runtime_error("re-applying an unchanged state committed");
+                     },
+                     delete_flannel_tables, false});
+  methods.push_back({"nft-transaction", "nft -f - (knftables-style transaction)",
+                     "posix_spawn `nft -f -` from an empty state, on stdin `add table` + "
+                     "`flush table` per family, then both tables",
+                     delete_flannel_tables,
+                     [transaction] {
+                       run_checked({"nft", "-f", "-"}, *transaction);
+                     },
+                     delete_flannel_tables, true});
+  methods.push_back({"nft-resync", "nft -f - (knftables-style, over the existing tables)",
+                     "the same `nft -f -` transaction when the kernel already holds the "
+                     "ruleset, as a periodic full sync sends it: the flush frees the old rules, "
+                     "so nft's exit waits for an RCU grace period (see "
+                     "wait_for_deferred_nftables_work)",
+                     [backend, desired] { backend->apply(*desired); },
+                     [transaction] {
+                       run_checked({"nft", "-f", "-"}, *transaction);
+                     },
+                     delete_flannel_tables, true});
+  methods.push_back({"nft-tables", "nft -f - (table text only)",
+                     "posix_spawn `nft -f -` from an empty state, only the two table blocks "
+                     "on stdin",
+                     delete_flannel_tables,
+                     [tables] {
+                       run_checked({"nft", "-f", "-"}, *tables);
+                     },
+                     delete_flannel_tables, true});
+  for (const auto& tools :
+       {IptablesTools{"iptables-nft", "iptables-nft-restore", "ip6tables-nft-restore"},
+        IptablesTools{"iptables-legacy", "iptables-legacy-restore", "ip6tables-legacy-restore"}}) {
+    if (const auto reason = why_unusable(tools)) {
+      skipped.push_back(tools.ip4 + ": skipped, " + *reason);
+      continue;
+    }
+    methods.push_back(iptables_method(tools, inputs.config));
+  }
+  return methods;
+}
+
+}  // namespace fnft::bench

@@ -1,0 +1,323 @@
+// bench/repair: how fast the real flannel-nftd undoes another process's change to its
+// tables, what foreign commits that do not concern it cost it, and how much memory it holds.
+//
+// The benchmark enters a private network namespace, starts `flannel-nftd run` there (the
+// daemon inherits the namespace), and plays the other processes itself on a netlink socket
+// of its own. Prints tables and writes bench/results/repair.md and repair.json.
+// Not a test: it asserts nothing about the numbers.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <boost/program_options.hpp>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench/bench_config.hpp"
+#include "bench/churn.hpp"
+#include "bench/daemon_log.hpp"
+#include "bench/daemon_process.hpp"
+#include "bench/generation_monitor.hpp"
+#include "bench/mutations.hpp"
+#include "bench/netns.hpp"
+#include "bench/repair_context.hpp"
+#include "bench/repair_latency.hpp"
+#include "bench/repair_report.hpp"
+#include "bench/report.hpp"
+#include "bench/spawn.hpp"
+#include "bench/stats.hpp"
+#include "netlink/nftables_backend.hpp"
+#include "state/config_parse.hpp"
+#include "state/desired_ruleset.hpp"
+#include "state/nft_text.hpp"
+
+namespace po = boost::program_options;
+
+namespace fnft::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A budget no benchmark run exhausts, so every repair is measured unthrottled.
+constexpr const char* kUnlimitedBurst = "--repair-burst=1000000";
+constexpr const char* kUnlimitedRate = "--repair-rate=1000000";
+// Without those options: 5 repairs per second refill the budget, so one mutation per 210 ms
+// never drains it (the 20-repair burst is never even touched).
+constexpr std::chrono::milliseconds kBudgetPace{210};
+
+struct Options {
+  std::string daemon = FNFT_DAEMON_BINARY;
+  int iterations = 1000;
+  int pace_ms = -1;  // -1: decided by what the daemon supports
+  int gap_ms = 2;
+  int timeout_ms = 2000;
+  int churn_transactions = 10000;
+  int churn_gap_us = 1000;
+  int reference_iterations = 200;
+  int nice = 0;
+  std::string daemon_log_level = "warn";
+  bool default_budget = false;
+  std::vector<std::string> only;
+  std::filesystem::path results_dir = FNFT_BENCH_RESULTS_DIR;
+};
+
+// The repair budget options, if this build of the daemon has them.
+bool daemon_has_budget_options(const std::string& daemon) {
+  const ProcessResult help = run_process({daemon, "run", "--help"}, {});
+  return help.ok() && help.out.find("--repair-burst") != std::string::npos &&
+         help.out.find("--repair-rate") != std::string::npos;
+}
+
+// The node's files must say exactly what the in-code configuration says, or the daemon
+// would keep a different ruleset from the one the benchmark checks against.
+void check_files_match(const std::string& subnet_env, const std::string& net_conf) {
+  const state::NodeConfig parsed = state::resolve_node_config(
+      state::parse_subnet_env(subnet_env, "subnet.env"), "subnet.env",
+      state::parse_net_conf(net_conf, "net-conf.json"), "net-conf.json", state::RuleOptions{});
+  if (!(parsed == dual_stack_config())) {
+    throw std::logic_error("the benchmark's subnet.env/net-conf.json disagree with its config");
+  }
+}
+
+std::string us(double value) {
+  return fixed(value, 0);
+}
+
+std::string tail_of_log(const std::filesystem::path& log, std::size_t max_lines) {
+  std::ifstream in(log);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  std::string text;
+  const std::size_t first = lines.size() > max_lines ? lines.size() - max_lines : 0;
+  for (std::size_t i = first; i < lines.size(); ++i) text += "  " + lines[i] + "\n";
+  return text;
+}
+
+std::size_t count_lines(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  std::size_t count = 0;
+  for (std::string line; std::getline(in, line);) ++count;
+  return count;
+}
+
+// Threads and children inherit the nice value of the thread that creates them, so setting
+// it first puts the daemon, the monitor and `nft` on an equal footing.
+void set_nice(int nice) {
+  if (nice == 0) return;
+  if (::setpriority(PRIO_PROCESS, 0, nice) != 0) {
+    throw std::runtime_error("--nice " + std::to_string(nice) + ": " + std::strerror(errno));
+  }
+}
+
+int run(const Options& options) {
+  ignore_sigpipe();
+  set_nice(options.nice);
+  const MachineInfo machine = machine_info();
+  const bool unlimited_budget =
+      !options.default_budget && daemon_has_budget_options(options.daemon);
+  RepairSettings settings;
+  settings.iterations = options.iterations;
+  settings.gap = std::chrono::milliseconds(options.gap_ms);
+  settings.timeout = std::chrono::milliseconds(options.timeout_ms);
+  settings.pace = options.pace_ms >= 0 ? std::chrono::milliseconds(options.pace_ms)
+                  : unlimited_budget   ? std::chrono::milliseconds(0)
+                                       : kBudgetPace;
+
+  enter_private_network_namespace();
+  TempDir files("fnft-bench-repair-");
+  const std::string subnet_env = dual_stack_subnet_env();
+  const std::string net_conf = dual_stack_net_conf_json();
+  check_files_match(subnet_env, net_conf);
+  const auto subnet_file = files.write("subnet.env", subnet_env);
+  const auto net_conf_file = files.write("net-conf.json", net_conf);
+  const auto log_file = files.path() / "flannel-nftd.log";
+
+  const state::Ruleset desired = state::desired_nft_ruleset(dual_stack_config());
+  std::vector<Mutation> mutations;
+  for (auto& mutation : flannel_mutations(desired)) {
+    if (options.only.empty() ||
+        std::find(options.only.begin(), options.only.end(), mutation.name) != options.only.end()) {
+      mutations.push_back(std::move(mutation));
+    }
+  }
+  if (mutations.size() !=
+      (options.only.empty() ? flannel_mutations(desired).size() : options.only.size())) {
+    throw std::invalid_argument("--only: unknown mutation type among the names given");
+  }
+
+  // The monitor subscribes before the daemon starts, so it sees the daemon's first commit.
+  GenerationMonitor monitor;
+  netlink::NfnlSocket command;
+  const RepairContext context{command, monitor, desired,
+                              netlink::NftablesBackend::default_owned_tables()};
+
+  std::vector<std::string> daemon_args{"run",
+                                       "--mode=nftables",
+                                       "--subnet-file",
+                                       subnet_file.string(),
+                                       "--net-config-path",
+                                       net_conf_file.string(),
+                                       "--log-level",
+                                       options.daemon_log_level};
+  if (unlimited_budget) {
+    daemon_args.push_back(kUnlimitedBurst);
+    daemon_args.push_back(kUnlimitedRate);
+  }
+  std::string daemon_command = options.daemon;
+  for (const auto& arg : daemon_args) daemon_command += " " + arg;
+  std::cout << "bench/repair: " << daemon_command << "\n"
+            << "  " << mutations.size() << " mutation types x " << settings.iterations
+            << " iterations, pace " << settings.pace.count() << " ms, gap " << settings.gap.count()
+            << " ms"
+            << (unlimited_budget ? ""
+                                 : " (the daemon's repair budget is at its defaults: pacing "
+                                   "keeps it from throttling)")
+            << "\n";
+
+  DaemonProcess daemon(options.daemon, daemon_args, log_file);
+  const auto daemon_pid = static_cast<std::uint32_t>(daemon.pid());
+  const auto first =
+      monitor.wait_for([&](const GenerationEvent& event) { return event.pid == daemon_pid; },
+                       Clock::now() + std::chrono::seconds(10));
+  if (!first || !daemon.running()) {
+    throw std::runtime_error(
+        "flannel-nftd did not apply its tables within 10 s (" +
+        (daemon.running() ? std::string("still running") : daemon.exit_description()) +
+        "); its log:\n" + tail_of_log(log_file, 20));
+  }
+
+  std::vector<RepairSamples> results;
+  std::vector<std::vector<double>> daemon_micros;  // per mutation, from its log at info
+  const auto started = Clock::now();
+  for (const auto& mutation : mutations) {
+    const auto phase_start = Clock::now();
+    const auto log_start = log_size(log_file);
+    results.push_back(measure_repairs(context, mutation, daemon, settings));
+    daemon_micros.push_back(repair_commit_micros(log_file, log_start));
+    const Summary summary = summarize(results.back().latency_us);
+    std::cout << "  " << mutation.name << ": p50 " << us(summary.median) << " us, p99 "
+              << us(summary.p99) << " us, " << results.back().timeouts << " timeouts ("
+              << fixed(std::chrono::duration<double>(Clock::now() - phase_start).count(), 1)
+              << " s)\n";
+  }
+  const double repair_seconds = std::chrono::duration<double>(Clock::now() - started).count();
+
+  std::vector<ChurnResult> churn;
+  churn.push_back(measure_idle(daemon, std::chrono::milliseconds(2000)));
+  if (options.churn_transactions > 0) {
+    churn.push_back(run_churn(context, daemon, "back-to-back", options.churn_transactions,
+                              std::chrono::microseconds(0)));
+    churn.push_back(run_churn(context, daemon, "paced", options.churn_transactions,
+                              std::chrono::microseconds(options.churn_gap_us)));
+  }
+  const Memory memory = daemon.memory();
+  const std::string daemon_exit = daemon.stop();
+  const std::size_t log_lines = count_lines(log_file);
+  const std::vector<std::string> complaints = warnings_and_errors(log_file);
+
+  RepairSettings reference_settings = settings;
+  reference_settings.iterations = options.reference_iterations;
+  // What a knftables-based agent would send to restore the table the mutation deleted.
+  state::Ruleset ipv4_only;
+  ipv4_only.tables.push_back(*desired.find_table(state::Family::ipv4, state::kIpv4TableName));
+  const std::string restore_text = "add table ip " + ipv4_only.tables.front().name +
+                                   "\nflush table ip " + ipv4_only.tables.front().name + "\n" +
+                                   state::to_nft_text(ipv4_only);
+  if (options.reference_iterations > 0) {
+    results.push_back(measure_nft_reference(context, restore_text, reference_settings));
+  }
+
+  RepairRun outcome;
+  outcome.machine = machine;
+  outcome.load_at_end = machine_info().load;
+  outcome.daemon_command = daemon_command;
+  outcome.settings = settings;
+  outcome.reference_iterations = reference_settings.iterations;
+  outcome.nice = options.nice;
+  outcome.daemon_log_level = options.daemon_log_level;
+  outcome.unlimited_budget = unlimited_budget;
+  outcome.repair_seconds = repair_seconds;
+  outcome.latency = std::move(results);
+  outcome.daemon_micros = std::move(daemon_micros);
+  outcome.cpu = std::move(churn);
+  outcome.memory = memory;
+  outcome.monitor_overruns = monitor.overruns();
+  outcome.daemon_exit = daemon_exit;
+  outcome.log_lines = log_lines;
+  outcome.complaints = complaints;
+  const RepairReport report = make_report(outcome);
+  std::cout << "\n" << report.terminal;
+  for (std::size_t i = 0; i < complaints.size() && i < 10; ++i) {
+    std::cout << (i == 0 ? "the daemon complained:\n" : "") << "  " << complaints[i] << "\n";
+  }
+  write_result_file(options.results_dir / "repair.md", report.markdown);
+  write_result_file(options.results_dir / "repair.json", report.json);
+  return 0;
+}
+
+}  // namespace
+}  // namespace fnft::bench
+
+int main(int argc, char** argv) {
+  fnft::bench::Options options;
+  po::options_description description(
+      "Usage: repair_bench [options]  (root: runs in a private network namespace)");
+  description.add_options()("daemon", po::value(&options.daemon)->default_value(options.daemon),
+                            "the flannel-nftd binary")(
+      "iterations", po::value(&options.iterations)->default_value(options.iterations),
+      "mutations per mutation type")(
+      "pace-ms", po::value(&options.pace_ms)->default_value(options.pace_ms),
+      "minimum time between mutations; -1: 0 if the daemon takes --repair-burst/--repair-rate, "
+      "else 210 (its default budget refills 5 repairs per second)")(
+      "gap-ms", po::value(&options.gap_ms)->default_value(options.gap_ms),
+      "quiet time after each verified repair")(
+      "timeout-ms", po::value(&options.timeout_ms)->default_value(options.timeout_ms),
+      "a repair slower than this counts as a timeout")(
+      "churn-transactions",
+      po::value(&options.churn_transactions)->default_value(options.churn_transactions),
+      "commits to table ip bench-churn per churn phase")(
+      "churn-gap-us", po::value(&options.churn_gap_us)->default_value(options.churn_gap_us),
+      "time between commits in the paced churn phase")(
+      "reference-iterations",
+      po::value(&options.reference_iterations)->default_value(options.reference_iterations),
+      "`nft -f` restores measured for reference (0: skip)")(
+      "default-budget", po::bool_switch(&options.default_budget),
+      "leave the daemon's repair budget at its defaults (then --pace-ms -1 means 210)")(
+      "daemon-log-level",
+      po::value(&options.daemon_log_level)->default_value(options.daemon_log_level),
+      "the daemon's --log-level; at info its \"committed in X us\" lines fill the "
+      "daemon's-own column")(
+      "nice", po::value(&options.nice)->default_value(options.nice),
+      "nice value for the benchmark, the daemon and nft (e.g. -10 on a busy shared machine; "
+      "0: unchanged)")(
+      "only", po::value(&options.only)->multitoken(),
+      "only these mutation types (delete-rule flush-chain delete-chain delete-table "
+      "foreign-rule policy-drop duplicate-rule)")(
+      "results-dir", po::value(&options.results_dir)->default_value(options.results_dir),
+      "where repair.md and repair.json go")("help,h", "show this help");
+  try {
+    po::variables_map vm;
+    po::store(po::parse_command_line(argc, argv, description), vm);
+    po::notify(vm);
+    if (vm.count("help") != 0) {
+      std::cout << description << "\n";
+      return 0;
+    }
+    if (options.iterations < 1) throw std::invalid_argument("--iterations must be at least 1");
+    if (options.churn_transactions < 0 || options.reference_iterations < 0 || options.gap_ms < 0 ||
+        options.timeout_ms < 1 || options.churn_gap_us < 0) {
+      throw std::invalid_argument("counts and times must not be negative");
+    }
+    return fnft::bench::run(options);
+  } catch (const std::exception& error) {
+    std::cerr << "repair_bench: " << error.what() << "\n";
+    return 1;
+  }
+}

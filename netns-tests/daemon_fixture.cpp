@@ -1,0 +1,232 @@
+#include "netns-tests/daemon_fixture.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+
+#include "netns-tests/traffic.hpp"
+
+namespace fnft::netns_test {
+namespace {
+
+constexpr int kEgressPort = 5301;
+
+// `listing` with each table's chains in the order of their names and without blank lines:
+// the order chains were created in is no part of what a table does (each base chain's hook
+// and priority decide), and a repair that re-creates one chain leaves it last.
+std::string chains_sorted(const std::string& listing) {
+  std::istringstream in(listing);
+  std::string sorted;
+  std::vector<std::string> chains;
+  bool in_chain = false;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("\tchain ", 0) == 0) {
+      chains.emplace_back();
+      in_chain = true;
+    }
+    if (in_chain) {
+      chains.back() += line + "\n";
+      in_chain = line != "\t}";
+      continue;
+    }
+    if (line.empty()) continue;
+    if (line == "}") {
+      std::sort(chains.begin(), chains.end());
+      for (const auto& chain : chains) sorted += chain;
+      chains.clear();
+    }
+    sorted += line + "\n";
+  }
+  return sorted;
+}
+
+// `nft list table` of each flannel table of `stack` in `ns`, counters zeroed, chains sorted.
+std::string list_flannel_tables(const std::string& ns, Stack stack) {
+  std::string text;
+  for (const Family family : families(stack)) {
+    const Addresses& a = addresses(family);
+    const RunResult listed = run(in_namespace(ns, {"nft", "list", "table", a.nft_family, a.table}));
+    text += listed.ok() ? chains_sorted(normalized_listing(listed.out))
+                        : "(no table " + a.nft_family + " " + a.table + ": " + listed.err + ")\n";
+  }
+  return text;
+}
+
+}  // namespace
+
+std::string subnet_env_text(const std::string& ipv4_subnet) {
+  std::string text = "FLANNEL_NETWORK=10.244.0.0/16\n";
+  text += "FLANNEL_SUBNET=" + ipv4_subnet + "\n";
+  text += "FLANNEL_IPV6_NETWORK=fd00:10:244::/56\n";
+  text += "FLANNEL_IPV6_SUBNET=fd00:10:244:1::1/64\n";
+  text += "FLANNEL_MTU=1450\n";
+  text += "FLANNEL_IPMASQ=false\n";
+  return text;
+}
+
+std::string net_conf_text(Stack stack) {
+  const auto enabled = [](bool on) { return std::string(on ? "true" : "false"); };
+  std::string text = "{\n";
+  text += "  \"Network\": \"10.244.0.0/16\",\n";
+  text += "  \"IPv6Network\": \"fd00:10:244::/56\",\n";
+  text += "  \"EnableIPv4\": " + enabled(stack != Stack::ipv6) + ",\n";
+  text += "  \"EnableIPv6\": " + enabled(stack != Stack::ipv4) + ",\n";
+  text += "  \"EnableNFTables\": true,\n";
+  text += "  \"Backend\": {\"Type\": \"vxlan\"}\n";
+  text += "}\n";
+  return text;
+}
+
+std::string target_name(const testing::TestParamInfo<Target>& info) {
+  return to_string(info.param.stack) +
+         (info.param.stack == Stack::dual ? "_" + to_string(info.param.family) : std::string());
+}
+
+void DaemonTest::TearDown() {
+  // FNFT_DAEMON_TEST_LOGS=1 shows the daemons' logs of passing tests too.
+  const char* show_logs = std::getenv("FNFT_DAEMON_TEST_LOGS");
+  if (show_logs != nullptr && std::string(show_logs) == "1") {
+    for (const auto& daemon : daemons_) std::printf("%s", daemon->describe().c_str());
+  }
+  // The daemons first: no process of ours may outlive the namespaces it runs in.
+  daemons_.clear();
+  NetnsTest::TearDown();
+}
+
+const FlannelNode& DaemonTest::make_daemon_node(Stack stack) {
+  node_ = &make_node(stack);
+  subnet_file_ = config_dir_.write("subnet.env", subnet_env_text());
+  config_dir_.write("net-conf.json", net_conf_text(stack));
+  return *node_;
+}
+
+DaemonProcess& DaemonTest::start_daemon(std::vector<std::string> options, bool wait_ready) {
+  const std::string log =
+      log_dir_.path() + "/daemon-" + std::to_string(daemons_.size() + 1) + ".log";
+  daemons_.push_back(std::make_unique<DaemonProcess>(node(), subnet_file_, net_conf_file(),
+                                                     std::move(options), log));
+  if (wait_ready) {
+    const bool ready = daemon().wait_for_log("flannel tables in place; watching for changes", 10s);
+    EXPECT_TRUE(ready) << "the daemon never said it was ready\n" << report();
+    if (ready) {
+      EXPECT_TRUE(tables_become_desired());
+    }
+  }
+  return daemon();
+}
+
+void DaemonTest::replace_subnet_env(const std::string& content) const {
+  const std::string temporary = config_dir_.write(".subnet.env.tmp", content);
+  std::filesystem::rename(temporary, subnet_file_);
+}
+
+RunResult DaemonTest::nft(std::vector<std::string> args, std::string_view input) const {
+  args.insert(args.begin(), "nft");
+  return node().run_in_checked(node().node(), std::move(args), input);
+}
+
+std::string DaemonTest::flannel_tables() const {
+  return list_flannel_tables(node().node(), node().stack());
+}
+
+std::string DaemonTest::desired_tables() const {
+  const RunResult dump = node().run_in(
+      node().node(), {FNFT_BINARY, "dump", "--mode=nftables", "--subnet-file=" + subnet_file_,
+                      "--net-config-path=" + net_conf_file()});
+  if (!dump.ok()) return "(flannel-nftd dump failed)\n" + dump.describe();
+  if (dump.out != cached_dump_) {
+    const Namespace scratch(unique_prefix() + "scratch");
+    run_checked(in_namespace(scratch.name(), {"nft", "-f", "-"}), dump.out);
+    cached_desired_ = list_flannel_tables(scratch.name(), node().stack());
+    cached_dump_ = dump.out;
+  }
+  return cached_desired_;
+}
+
+testing::AssertionResult DaemonTest::tables_become_desired(
+    std::chrono::milliseconds timeout) const {
+  const std::string desired = desired_tables();
+  std::string observed;
+  if (eventually([&] { return (observed = flannel_tables()) == desired; }, timeout)) {
+    return testing::AssertionSuccess();
+  }
+  return testing::AssertionFailure()
+         << "after " << timeout.count() << " ms the flannel tables still differ from `dump`\n"
+         << "--- desired (dump loaded into a scratch namespace) ---\n"
+         << desired << "--- observed (node) ---\n"
+         << observed << report();
+}
+
+testing::AssertionResult DaemonTest::repair_logged(const std::string& what, std::size_t count,
+                                                   std::chrono::milliseconds timeout) {
+  const bool logged = eventually(
+      [&] {
+        const auto repairs = daemon().log_lines("repaired after");
+        if (repairs.size() < count) return false;
+        for (const auto& line : repairs) {
+          if (line.find(what) != std::string::npos) return true;
+        }
+        return false;
+      },
+      timeout);
+  if (logged) return testing::AssertionSuccess();
+  return testing::AssertionFailure()
+         << "no " << count << " \"repaired after\" line(s) with \"" << what
+         << "\" in the daemon's log within " << timeout.count() << " ms" << report();
+}
+
+testing::AssertionResult DaemonTest::pod_egress_is_masqueraded() const {
+  for (const Family family : families(node().stack())) {
+    const Addresses& a = addresses(family);
+    const RunResult pinged = ping(node(), node().pod(0), a.outside);
+    if (!pinged.ok()) {
+      return testing::AssertionFailure() << to_string(family) << " ping pod -> outside failed\n"
+                                         << pinged.describe() << report();
+    }
+    const SourceSeen seen = source_seen_by_server(node(), Protocol::udp, node().pod(0),
+                                                  node().outside(), a.outside, kEgressPort);
+    if (seen.source != a.uplink_node) {
+      return testing::AssertionFailure()
+             << to_string(family) << " UDP pod -> outside: expected the server to see "
+             << a.uplink_node << "\n"
+             << seen.describe() << report();
+    }
+  }
+  return testing::AssertionSuccess();
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> DaemonTest::rule_handles(Family family) const {
+  static const std::regex rule(R"#(comment "([^"]*)" # handle ([0-9]+))#");
+  const Addresses& a = addresses(family);
+  const std::string listing = nft({"-a", "list", "table", a.nft_family, a.table}).out;
+  std::vector<std::pair<std::string, std::uint64_t>> handles;
+  for (std::sregex_iterator it(listing.begin(), listing.end(), rule), end; it != end; ++it) {
+    handles.emplace_back((*it)[1].str(), std::stoull((*it)[2].str()));
+  }
+  return handles;
+}
+
+std::uint64_t DaemonTest::rule_handle(Family family, const std::string& comment) const {
+  for (const auto& [rule_comment, handle] : rule_handles(family)) {
+    if (rule_comment == comment) return handle;
+  }
+  throw std::runtime_error("no rule with comment \"" + comment + "\" in the node's " +
+                           addresses(family).table + report());
+}
+
+std::string DaemonTest::report() const {
+  std::string text = node_ != nullptr ? node().rules_report() : std::string();
+  // A flood test's ruleset holds ~100000 rules: show its beginning only.
+  constexpr std::size_t kShown = 20000;
+  if (text.size() > kShown) text = text.substr(0, kShown) + "\n[... ruleset truncated ...]\n";
+  for (const auto& daemon : daemons_) {
+    text += "--- flannel-nftd run ---\n" + daemon->describe();
+  }
+  return text;
+}
+
+}  // namespace fnft::netns_test

@@ -1,0 +1,98 @@
+// The fixture of the daemon tests: a fresh FlannelNode, flanneld's config files in a
+// directory of the test's own (so a test can replace them), `flannel-nftd run` in the node
+// namespace, and the checks every test makes: "the kernel holds what `dump` says" (compared
+// as `nft list table` text against the dump loaded into a scratch namespace, counters zeroed),
+// "the daemon logged it", and "a pod still reaches the outside, masqueraded".
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "netns-tests/daemon_process.hpp"
+#include "netns-tests/netns_fixture.hpp"
+
+namespace fnft::netns_test {
+
+// subnet.env as flanneld writes it, with `ipv4_subnet` as this node's lease.
+std::string subnet_env_text(const std::string& ipv4_subnet = "10.244.1.1/24");
+std::string net_conf_text(Stack stack);
+
+class DaemonTest : public NetnsTest {
+ protected:
+  void TearDown() override;
+
+  // Builds the node and writes subnet.env and net-conf.json into config_dir().
+  const FlannelNode& make_daemon_node(Stack stack);
+  // Starts `flannel-nftd run` (with `options` after the config file options) and, when
+  // `wait_ready`, waits for "flannel tables in place" and for the kernel to hold the dump.
+  DaemonProcess& start_daemon(std::vector<std::string> options = {}, bool wait_ready = true);
+  // A path in the test's log directory, for the output of other long-lived children.
+  std::string log_path(const std::string& name) const { return log_dir_.path() + "/" + name; }
+  // The most recently started daemon.
+  DaemonProcess& daemon() { return *daemons_.back(); }
+
+  const FlannelNode& node() const { return *node_; }
+  const std::string& config_dir() const { return config_dir_.path(); }
+  std::string subnet_file() const { return subnet_file_; }
+  void set_subnet_file(std::string path) { subnet_file_ = std::move(path); }
+  std::string net_conf_file() const { return config_dir() + "/net-conf.json"; }
+  // Replaces subnet.env the way flanneld does: a temporary file renamed over it.
+  void replace_subnet_env(const std::string& content) const;
+
+  // `nft ARGS...` in the node namespace; throws when nft fails.
+  RunResult nft(std::vector<std::string> args, std::string_view input = {}) const;
+  // The flannel tables of the node's families, `nft list table` each, counters zeroed; a
+  // missing table shows as nft's error.
+  std::string flannel_tables() const;
+  // The same listing of `flannel-nftd dump` (with the current config files) loaded with
+  // `nft -f` into a scratch namespace.
+  std::string desired_tables() const;
+  // Polls until flannel_tables() == desired_tables(), at most `timeout`.
+  testing::AssertionResult tables_become_desired(std::chrono::milliseconds timeout = 10s) const;
+  // Polls the log of the latest daemon until it holds at least `count` lines containing
+  // "repaired after" and one of them contains `what`.
+  testing::AssertionResult repair_logged(const std::string& what, std::size_t count = 1,
+                                         std::chrono::milliseconds timeout = 10s);
+  std::size_t repairs_logged() { return daemon().log_lines("repaired after").size(); }
+  // Pod 1 pings the outside and sends it a UDP datagram, for each family of the node; the
+  // outside has no route back to the pods, so this works only when masquerade works, and
+  // the UDP server must see the node's uplink address.
+  testing::AssertionResult pod_egress_is_masqueraded() const;
+
+  // The handle of the rule with `comment` in `family`'s table.
+  std::uint64_t rule_handle(Family family, const std::string& comment) const;
+  // "comment -> handle" of every rule in `family`'s table, in order.
+  std::vector<std::pair<std::string, std::uint64_t>> rule_handles(Family family) const;
+
+  // For failure messages: the node's ruleset and the log of every daemon this test started.
+  std::string report() const;
+
+ private:
+  const FlannelNode* node_ = nullptr;  // owned by NetnsTest
+  TempDir config_dir_;
+  TempDir log_dir_;
+  std::string subnet_file_;
+  std::vector<std::unique_ptr<DaemonProcess>> daemons_;
+  // The last desired listing, by the dump text it was made from.
+  mutable std::string cached_dump_;
+  mutable std::string cached_desired_;
+};
+
+template <typename Param>
+class DaemonParamTest : public DaemonTest, public testing::WithParamInterface<Param> {};
+
+// A family of a node's stack that a test mutates: IPv4 on an IPv4 node, IPv6 on a
+// dual-stack node (where the other family's table must stay intact as well).
+struct Target {
+  Stack stack;
+  Family family;
+};
+inline const auto kTargets =
+    testing::Values(Target{Stack::ipv4, Family::ipv4}, Target{Stack::dual, Family::ipv6});
+std::string target_name(const testing::TestParamInfo<Target>& info);
+inline void PrintTo(Target target, std::ostream* out) {
+  *out << to_string(target.stack) << "/" << to_string(target.family);
+}
+
+}  // namespace fnft::netns_test

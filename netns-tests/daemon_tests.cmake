@@ -1,0 +1,32 @@
+# The daemon's integration tests: the real `flannel-nftd run` in a fresh node, other
+# processes (nft, iptables-nft, nft_committer) changing its tables, the kernel's state and
+# pod traffic checked after each repair. Root; `ctest -L netns` runs them with the others.
+
+# Another process committing nftables transactions quickly under one pid.
+add_executable(nft_committer ${CMAKE_CURRENT_LIST_DIR}/nft_committer.cpp)
+target_link_libraries(nft_committer PRIVATE fnft_netlink fnft_warnings)
+
+add_executable(netns_daemon_tests
+  ${CMAKE_CURRENT_LIST_DIR}/daemon_main.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/process.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/netns_node.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/traffic.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/daemon_process.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/daemon_fixture.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/daemon_repair_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/daemon_coexistence_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/daemon_war_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/daemon_lifecycle_test.cpp
+)
+target_include_directories(netns_daemon_tests PRIVATE ${PROJECT_SOURCE_DIR})
+target_link_libraries(netns_daemon_tests PRIVATE fnft_warnings GTest::gtest GTest::gmock)
+target_compile_definitions(netns_daemon_tests PRIVATE
+  FNFT_BINARY="$<TARGET_FILE:flannel-nftd>"
+  FNFT_PROBE_BINARY="$<TARGET_FILE:traffic_probe>"
+  FNFT_COMMITTER_BINARY="$<TARGET_FILE:nft_committer>")
+add_dependencies(netns_daemon_tests flannel-nftd traffic_probe nft_committer)
+
+# Serial, like netns_tests: the CPU-time prints and packet streams want the machine to
+# themselves. The repair-war test alone waits up to ~40 s for the daemon's backoff.
+gtest_discover_tests(netns_daemon_tests DISCOVERY_MODE PRE_TEST NO_PRETTY_VALUES
+                     PROPERTIES LABELS netns RUN_SERIAL TRUE TIMEOUT 180)
