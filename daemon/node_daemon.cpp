@@ -115,6 +115,9 @@ void NodeDaemon::wait_for_signal() {
 void NodeDaemon::reconciled(bool committed) {
   const auto& stats = reconciler_.stats();
   if (!ready_) {
+    // READY=1 promises the rules are in place: read them back once before saying so. A
+    // mismatch means someone changed them meanwhile; their commit's event brings us back.
+    if (!reconciler_.kernel_matches_desired()) return;
     ready_ = true;
     spdlog::info("flannel tables in place; watching for changes");
     notifier_.ready("flannel tables in place");

@@ -5,7 +5,9 @@
 #include <algorithm>
 
 #include "netlink/netlink_error.hpp"
+#include "netlink/nft_dump.hpp"
 #include "state/nft_plan.hpp"
+#include "state/ruleset_diff.hpp"
 
 namespace fnft::daemon {
 namespace {
@@ -65,11 +67,13 @@ Reconciler::Reconciler(boost::asio::io_context& io, netlink::NftablesBackend& ba
 
 void Reconciler::set_desired(state::Ruleset desired) {
   desired_ = std::move(desired);
-  reconcile("configuration", /*is_repair=*/false);
+  reconcile("configuration", /*is_repair=*/false, backend_.owned_tables());
 }
 
 void Reconciler::transactions(const std::vector<netlink::NftTransaction>& transactions) {
   const netlink::NftTransaction* offender = nullptr;
+  std::vector<state::OwnedTable> touched;
+  bool touched_unknown = false;
   for (const auto& transaction : transactions) {
     if (transaction.portid == own_portid_ && own_portid_ != 0) {
       ++stats_.own_transactions;
@@ -78,25 +82,34 @@ void Reconciler::transactions(const std::vector<netlink::NftTransaction>& transa
     } else {
       ++stats_.foreign_transactions;
       offender = &transaction;
+      touched_unknown |= transaction.touched_tables.empty();
+      for (const auto& table : transaction.touched_tables) {
+        const bool seen = std::any_of(touched.begin(), touched.end(), [&](const auto& t) {
+          return t.family == table.family && t.name == table.name;
+        });
+        if (!seen) touched.push_back(table);
+      }
     }
   }
   if (offender == nullptr) return;
   last_offender_ = *offender;
-  request_repair(summary(*offender));
+  // Only the tables the commit touched need reading; when we cannot tell, all of them.
+  request_repair(summary(*offender), touched_unknown ? backend_.owned_tables() : touched);
 }
 
 void Reconciler::resync(const std::string& reason) {
   // A resync is a repair like any other: it goes through the same budget, so lost events
   // during a repair war do not bypass the backoff.
-  request_repair(reason);
+  request_repair(reason, backend_.owned_tables());
 }
 
-void Reconciler::request_repair(const std::string& reason) {
+void Reconciler::request_repair(const std::string& reason,
+                                const std::vector<state::OwnedTable>& scope) {
   if (!desired_ || repair_scheduled_) return;
   const auto now = Clock::now();
   const auto when = budget_.earliest_repair(now);
   if (when <= now) {
-    reconcile(reason, /*is_repair=*/true);
+    reconcile(reason, /*is_repair=*/true, scope);
     return;
   }
   ++stats_.throttled;
@@ -111,16 +124,18 @@ void Reconciler::schedule(const std::string& reason, Clock::time_point when) {
   retry_timer_.async_wait([this, reason](const boost::system::error_code& error) {
     if (error) return;
     repair_scheduled_ = false;
-    reconcile(reason, /*is_repair=*/true);
+    // Several commits may have come and gone while we waited: look at every table.
+    reconcile(reason, /*is_repair=*/true, backend_.owned_tables());
   });
 }
 
-void Reconciler::reconcile(const std::string& reason, bool is_repair) {
+void Reconciler::reconcile(const std::string& reason, bool is_repair,
+                           const std::vector<state::OwnedTable>& scope) {
   ++stats_.reconciles;
   const auto started = Clock::now();
   netlink::ApplyResult result;
   try {
-    result = backend_.apply(*desired_);
+    result = backend_.apply(*desired_, scope);
   } catch (const netlink::NetlinkError& error) {
     ++stats_.failures;
     spdlog::error(
@@ -152,6 +167,22 @@ void Reconciler::reconcile(const std::string& reason, bool is_repair) {
                   micros);
   }
   if (on_reconciled_) on_reconciled_(result.committed);
+}
+
+bool Reconciler::kernel_matches_desired() {
+  if (!desired_) return false;
+  try {
+    state::Ruleset observed = backend_.observe();
+    netlink::order_chains_like(observed, *desired_);
+    if (observed == *desired_) return true;
+    spdlog::warn(
+        "the kernel's flannel tables differ from the desired state after a commit "
+        "(another process changed them meanwhile?):\n{}",
+        state::diff_text(*desired_, observed));
+  } catch (const netlink::NetlinkError& error) {
+    spdlog::error("could not read the flannel tables back: {}", error.what());
+  }
+  return false;
 }
 
 void Reconciler::report_war(Clock::time_point now) {

@@ -51,13 +51,17 @@ class Reconciler {
   // Re-read everything (lost events, the safety timer, SIGHUP).
   void resync(const std::string& reason);
 
+  // Reads the tables back and compares them with the desired state (logs the difference).
+  bool kernel_matches_desired();
+
   const ReconcilerStats& stats() const { return stats_; }
   bool has_desired() const { return desired_.has_value(); }
   bool backing_off() const { return budget_.backing_off(); }
 
  private:
-  void request_repair(const std::string& reason);
-  void reconcile(const std::string& reason, bool is_repair);
+  void request_repair(const std::string& reason, const std::vector<state::OwnedTable>& scope);
+  void reconcile(const std::string& reason, bool is_repair,
+                 const std::vector<state::OwnedTable>& scope);
   void schedule(const std::string& reason, std::chrono::steady_clock::time_point when);
   void report_war(std::chrono::steady_clock::time_point now);
 

@@ -6,6 +6,7 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
+#include <algorithm>
 #include <array>
 
 namespace fnft::netlink {
@@ -126,6 +127,12 @@ std::optional<NftTransaction> NftEventAssembler::feed(const nlmsghdr* message) {
   const std::string table = string_attribute(attributes, kTableAttribute);
   if (!owned(header->nfgen_family, table)) return std::nullopt;
   pending_.touched_owned = true;
+  const auto family =
+      header->nfgen_family == NFPROTO_IPV4 ? state::Family::ipv4 : state::Family::ipv6;
+  const bool seen = std::any_of(
+      pending_.touched_tables.begin(), pending_.touched_tables.end(),
+      [&](const state::OwnedTable& t) { return t.family == family && t.name == table; });
+  if (!seen) pending_.touched_tables.push_back({family, table});
   std::string what =
       std::string(kind->name) + " " + family_name(header->nfgen_family) + " " + table;
   if (kind->chain_attribute != 0) {

@@ -23,6 +23,9 @@ struct NftTransaction {
   std::size_t message_count = 0;     // object events before the NEWGEN
   bool touched_owned = false;        // an owned table, or an event we could not attribute
   std::vector<std::string> touched;  // "delrule ip flannel-ipv4 postrtg", owned objects only
+  // The owned tables it touched, each once; empty with touched_owned set means "could not
+  // tell which" (an event type we do not know).
+  std::vector<state::OwnedTable> touched_tables;
 };
 
 class NftEventAssembler {

@@ -85,6 +85,11 @@ NftablesBackend::NftablesBackend(NfnlSocket& socket, std::vector<state::OwnedTab
     : socket_(socket), owned_(std::move(owned)) {}
 
 ApplyResult NftablesBackend::apply(const state::Ruleset& desired) {
+  return apply(desired, owned_);
+}
+
+ApplyResult NftablesBackend::apply(const state::Ruleset& desired,
+                                   const std::vector<state::OwnedTable>& scope) {
   const auto plan = [&](const ObservedRuleset& observed) {
     Planned planned;
     state::Ruleset plannable = observed.ruleset;
@@ -101,12 +106,12 @@ ApplyResult NftablesBackend::apply(const state::Ruleset& desired) {
                               ", which flannel-nftd does not model: deleted and re-created in "
                               "the same transaction");
     }
-    auto rest = state::plan_nft_changes(desired, plannable, owned_);
+    auto rest = state::plan_nft_changes(desired, plannable, scope);
     planned.operations.insert(planned.operations.end(), std::make_move_iterator(rest.begin()),
                               std::make_move_iterator(rest.end()));
     return planned;
   };
-  return commit_planned(socket_, owned_, plan, "apply the flannel tables");
+  return commit_planned(socket_, scope, plan, "apply the flannel tables");
 }
 
 state::Ruleset NftablesBackend::observe() {

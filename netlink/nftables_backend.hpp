@@ -38,6 +38,9 @@ class NftablesBackend {
   // properties the state model lacks (a table comment, `flags dormant`, sets) is deleted and
   // re-created in that same batch. Throws NetlinkError.
   ApplyResult apply(const state::Ruleset& desired);
+  // The same for some of the owned tables only (those a foreign commit touched): the others
+  // are neither read nor changed, which makes a repair cheaper.
+  ApplyResult apply(const state::Ruleset& desired, const std::vector<state::OwnedTable>& scope);
 
   // The owned tables as the kernel holds them (chains in kernel order; see order_chains_like).
   state::Ruleset observe();

@@ -65,6 +65,9 @@ TEST(NftEventAssembler, RuleDeletionInOurChainCompletesAtNewgenWithTheCommitter)
   EXPECT_EQ(done->portid, 77u);
   ASSERT_EQ(done->touched.size(), 1u);
   EXPECT_EQ(done->touched[0], "delrule ip flannel-ipv4 postrtg");
+  ASSERT_EQ(done->touched_tables.size(), 1u);
+  EXPECT_EQ(done->touched_tables[0].family, state::Family::ipv4);
+  EXPECT_EQ(done->touched_tables[0].name, "flannel-ipv4");
 }
 
 TEST(NftEventAssembler, OtherTablesAndOtherFamiliesAreNotOurs) {
@@ -97,7 +100,10 @@ TEST(NftEventAssembler, UnknownMessageTypeIsTreatedAsPossiblyOurs) {
   auto events = assembler();
   EventBuilder future(NFT_MSG_MAX + 3, NFPROTO_IPV4, 9);
   events.feed(future.get());
-  EXPECT_TRUE(events.feed(newgen(9).get())->touched_owned);
+  const auto done = events.feed(newgen(9).get());
+  ASSERT_TRUE(done);
+  EXPECT_TRUE(done->touched_owned);
+  EXPECT_TRUE(done->touched_tables.empty()) << "unknown events must not narrow the repair";
 }
 
 TEST(NftEventAssembler, ResetDropsAHalfAssembledTransaction) {
