@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "daemon/config_files.hpp"
+#include "daemon/iptables_mode_cleanup.hpp"
 #include "daemon/options.hpp"
 #include "daemon/verbs.hpp"
 #include "netlink/nftables_backend.hpp"
@@ -14,9 +15,21 @@ namespace {
 constexpr const char* kUsage =
     "Usage: flannel-nftd cleanup [--mode=nftables|iptables] [--net-config-path=F]\n"
     "\n"
-    "Remove the flannel tables of a mode (nftables: table ip flannel-ipv4 and table ip6\n"
-    "flannel-ipv6) in one transaction and print what was removed. Rules are otherwise never\n"
-    "removed: stopping the daemon leaves them in place so pods keep their egress.\n";
+    "Remove what a mode installs and print what was removed. nftables: table ip flannel-ipv4\n"
+    "and table ip6 flannel-ipv6, in one transaction. iptables: flanneld's chains FLANNEL-POSTRTG\n"
+    "and FLANNEL-FWD and the jumps to them, for iptables and ip6tables, in both iptables-nft\n"
+    "and iptables-legacy (one atomic iptables-restore each). Rules are otherwise never removed:\n"
+    "stopping the daemon leaves them in place so pods keep their egress.\n";
+
+int cleanup_iptables_mode() {
+  const IptablesModeCleanup report = clean_iptables_mode();
+  for (const auto& line : report.removed) std::cout << "removed " << line << "\n";
+  for (const auto& problem : report.problems)
+    std::cerr << "flannel-nftd cleanup: " << problem << "\n";
+  if (report.removed.empty() && report.problems.empty())
+    std::cout << "no flannel iptables rule was present\n";
+  return report.problems.empty() ? kExitOk : kExitFailure;
+}
 
 }  // namespace
 
@@ -49,7 +62,7 @@ int cleanup_command(const std::vector<std::string>& args) {
     if (const auto text = read_config_file(net_config_path))
       net_conf = state::parse_net_conf(*text, net_config_path);
   }
-  require_nftables_mode(state::resolve_mode(mode, net_conf), "cleanup");
+  if (state::resolve_mode(mode, net_conf) == state::Mode::iptables) return cleanup_iptables_mode();
 
   netlink::NfnlSocket socket;
   netlink::NftablesBackend backend(socket);

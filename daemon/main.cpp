@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <csignal>
 #include <iostream>
 #include <string_view>
 
@@ -43,6 +44,8 @@ void print_usage(std::ostream& out) {
 
 int main(int argc, char** argv) {
   using namespace fnft::daemon;
+  // A child that exits before reading its input must not kill us with SIGPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
   const std::vector<std::string> words(argv + 1, argv + argc);
   if (words.empty()) {
     print_usage(std::cerr);

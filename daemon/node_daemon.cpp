@@ -5,6 +5,7 @@
 #include <csignal>
 
 #include "daemon/config_files.hpp"
+#include "daemon/iptables_mode_cleanup.hpp"
 #include "state/desired_ruleset.hpp"
 
 namespace fnft::daemon {
@@ -44,6 +45,17 @@ NodeDaemon::NodeDaemon(boost::asio::io_context& io, RunOptions options)
 }
 
 void NodeDaemon::start() {
+  // DESIGN "repair loop" step 1: the iptables mode's rules would masquerade the same packets
+  // a second time, so they go before ours are applied. Child processes, run before the
+  // reactor starts, so nothing waits on them later.
+  const IptablesModeCleanup iptables = clean_iptables_mode();
+  for (const auto& line : iptables.removed) spdlog::info("removed the iptables mode's {}", line);
+  for (const auto& problem : iptables.problems) {
+    spdlog::warn(
+        "could not remove the iptables mode's rules: {}; run `flannel-nftd cleanup "
+        "--mode=iptables` as root once",
+        problem);
+  }
   events_.start();
   watcher_.start();
   wait_for_signal();

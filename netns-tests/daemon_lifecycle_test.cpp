@@ -20,6 +20,37 @@ constexpr int kStreamPort = 5310;
 
 using DaemonLifecycleTest = DaemonTest;
 
+// A node leaving flanneld's iptables mode: its FLANNEL-POSTRTG/FLANNEL-FWD chains would
+// masquerade the same packets a second time, so `run` removes them (and only them) at start.
+TEST_F(DaemonLifecycleTest, StartRemovesTheIptablesModesRulesAndNothingElse) {
+  make_daemon_node(Stack::dual);
+  for (const char* family : {"ipv4", "ipv6"}) {
+    const RunResult payload = node().run_in(
+        node().node(), {FNFT_BINARY, "dump", "--mode=iptables", "--family", family,
+                        "--subnet-file=" + subnet_file(), "--net-config-path=" + net_conf_file()});
+    ASSERT_TRUE(payload.ok()) << payload.describe();
+    const std::string restore =
+        std::string(family) == "ipv4" ? "iptables-nft-restore" : "ip6tables-nft-restore";
+    node().run_in_checked(node().node(), {restore, "--noflush"}, payload.out);
+  }
+  node().run_in_checked(node().node(), {"iptables-nft", "-t", "nat", "-A", "POSTROUTING", "-m",
+                                        "comment", "--comment", "kube-test", "-j", "RETURN"});
+
+  start_daemon();
+  EXPECT_THAT(daemon().log(), HasSubstr("removed the iptables mode's iptables-nft: nat: chain "
+                                        "FLANNEL-POSTRTG (6 rules)"));
+  EXPECT_THAT(daemon().log(), HasSubstr("removed the iptables mode's ip6tables-nft: filter: chain "
+                                        "FLANNEL-FWD (2 rules)"));
+  for (const char* save : {"iptables-nft-save", "ip6tables-nft-save"}) {
+    EXPECT_THAT(node().run_in_checked(node().node(), {save}).out, Not(HasSubstr("FLANNEL")))
+        << report();
+  }
+  EXPECT_THAT(node().run_in_checked(node().node(), {"iptables-nft-save"}).out,
+              HasSubstr("kube-test"));
+  EXPECT_TRUE(tables_become_desired());
+  EXPECT_TRUE(pod_egress_is_masqueraded());
+}
+
 TEST_F(DaemonLifecycleTest, SigtermLeavesRulesInPlace) {
   make_daemon_node(Stack::dual);
   start_daemon();
