@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <boost/program_options.hpp>
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -19,8 +20,8 @@
 #include "bench/bench_config.hpp"
 #include "bench/netns.hpp"
 #include "bench/report.hpp"
-#include "bench/spawn.hpp"
 #include "bench/stats.hpp"
+#include "daemon/child_process.hpp"
 #include "netlink/nfnl_socket.hpp"
 #include "netlink/nftables_backend.hpp"
 #include "state/desired_ruleset.hpp"
@@ -57,7 +58,7 @@ std::vector<ApplyMethod> selected(std::vector<ApplyMethod> all, const Options& o
 }
 
 int run(const Options& options) {
-  ignore_sigpipe();
+  std::signal(SIGPIPE, SIG_IGN);  // a child may die of it; we must not
   const MachineInfo machine = machine_info();
   enter_private_network_namespace();
 

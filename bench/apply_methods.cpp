@@ -4,7 +4,7 @@
 #include <optional>
 #include <stdexcept>
 
-#include "bench/spawn.hpp"
+#include "daemon/child_process.hpp"
 #include "netlink/nfnl_socket.hpp"
 #include "state/iptables_ruleset.hpp"
 #include "state/nft_text.hpp"
@@ -29,7 +29,7 @@ std::string knftables_transaction(const state::Ruleset& ruleset) {
 constexpr const char* kIptablesFlush = "*nat\nCOMMIT\n*filter\nCOMMIT\n";
 
 void run_checked(const std::vector<std::string>& argv, std::string_view input) {
-  const ProcessResult result = run_process(argv, input);
+  const daemon::ChildResult result = daemon::run_child(argv, input);
   if (!result.ok()) throw std::runtime_error(result.describe(argv));
 }
 
@@ -45,7 +45,7 @@ struct IptablesTools {
 std::optional<std::string> why_unusable(const IptablesTools& tools) {
   try {
     for (const auto& tool : {tools.ip4, tools.ip6}) {
-      const ProcessResult result = run_process({tool}, kIptablesFlush);
+      const daemon::ChildResult result = daemon::run_child({tool}, kIptablesFlush);
       if (!result.ok()) return result.describe({tool});
     }
   } catch (const std::exception& error) {

@@ -11,6 +11,7 @@
 #include <boost/program_options.hpp>
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -31,8 +32,8 @@
 #include "bench/repair_latency.hpp"
 #include "bench/repair_report.hpp"
 #include "bench/report.hpp"
-#include "bench/spawn.hpp"
 #include "bench/stats.hpp"
+#include "daemon/child_process.hpp"
 #include "netlink/nftables_backend.hpp"
 #include "state/config_parse.hpp"
 #include "state/desired_ruleset.hpp"
@@ -70,7 +71,7 @@ struct Options {
 
 // The repair budget options, if this build of the daemon has them.
 bool daemon_has_budget_options(const std::string& daemon) {
-  const ProcessResult help = run_process({daemon, "run", "--help"}, {});
+  const daemon::ChildResult help = daemon::run_child({daemon, "run", "--help"}, {});
   return help.ok() && help.out.find("--repair-burst") != std::string::npos &&
          help.out.find("--repair-rate") != std::string::npos;
 }
@@ -117,7 +118,7 @@ void set_nice(int nice) {
 }
 
 int run(const Options& options) {
-  ignore_sigpipe();
+  std::signal(SIGPIPE, SIG_IGN);  // a child may die of it; we must not
   set_nice(options.nice);
   const MachineInfo machine = machine_info();
   const bool unlimited_budget =

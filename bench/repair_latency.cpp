@@ -3,7 +3,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "bench/spawn.hpp"
+#include "daemon/child_process.hpp"
 #include "state/desired_ruleset.hpp"
 
 namespace fnft::bench {
@@ -133,9 +133,9 @@ RepairSamples measure_nft_reference(const RepairContext& context, const std::str
   for (int i = 0; i < settings.iterations; ++i) {
     std::uint32_t nft_pid = 0;
     const auto restore = [&] {
-      ChildProcess nft({"nft", "-f", "-"}, restore_text);
+      daemon::ChildProcess nft({"nft", "-f", "-"}, restore_text);
       nft_pid = static_cast<std::uint32_t>(nft.pid());
-      const ProcessResult result = nft.wait();
+      const daemon::ChildResult result = nft.wait();
       if (!result.ok()) throw std::runtime_error(result.describe({"nft", "-f", "-"}));
     };
     const Round round = run_round(

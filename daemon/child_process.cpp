@@ -11,8 +11,6 @@
 #include <cerrno>
 #include <system_error>
 
-#include "daemon/unique_fd.hpp"
-
 extern char** environ;
 
 namespace fnft::daemon {
@@ -56,8 +54,7 @@ void drain(const pollfd& polled, UniqueFd& fd, std::string& sink) {
   }
 }
 
-int wait_for(pid_t pid, bool kill_first) {
-  if (kill_first) ::kill(pid, SIGKILL);
+int reap(pid_t pid) {
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
@@ -66,8 +63,16 @@ int wait_for(pid_t pid, bool kill_first) {
 
 }  // namespace
 
-ChildResult run_child(const std::vector<std::string>& argv, std::string_view input,
-                      std::chrono::milliseconds timeout) {
+std::string ChildResult::describe(const std::vector<std::string>& argv) const {
+  std::string text;
+  for (const auto& arg : argv) text += (text.empty() ? "" : " ") + arg;
+  text += exit_code < 0 ? " was killed" : " exited " + std::to_string(exit_code);
+  const std::string first = err.substr(0, err.find('\n'));
+  return first.empty() ? text : text + ": " + first;
+}
+
+ChildProcess::ChildProcess(const std::vector<std::string>& argv, std::string input)
+    : input_(std::move(input)) {
   Pipe in = make_pipe();
   Pipe out = make_pipe();
   Pipe err = make_pipe();
@@ -75,44 +80,50 @@ ChildResult run_child(const std::vector<std::string>& argv, std::string_view inp
   actions.dup2(in.read.get(), STDIN_FILENO);
   actions.dup2(out.write.get(), STDOUT_FILENO);
   actions.dup2(err.write.get(), STDERR_FILENO);
-
   std::vector<char*> args;
   for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
-  pid_t pid = 0;
-  const int spawned = ::posix_spawnp(&pid, args[0], actions.get(), nullptr, args.data(), environ);
-  if (spawned != 0)
+  const int spawned = ::posix_spawnp(&pid_, args[0], actions.get(), nullptr, args.data(), environ);
+  if (spawned != 0) {
+    pid_ = -1;
     throw std::system_error(spawned, std::generic_category(), "cannot run " + argv[0]);
-  in.read.reset();
-  out.write.reset();
-  err.write.reset();
+  }
+  in_ = std::move(in.write);
+  out_ = std::move(out.read);
+  err_ = std::move(err.read);
+}
 
+ChildProcess::~ChildProcess() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  reap(pid_);
+}
+
+ChildResult ChildProcess::wait(std::chrono::milliseconds timeout) {
   ChildResult result;
   std::size_t written = 0;
-  if (input.empty()) in.write.reset();
+  if (input_.empty()) in_.reset();
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (out.read.valid() || err.read.valid()) {
+  while (out_.valid() || err_.valid()) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
-      result.exit_code = wait_for(pid, /*kill_first=*/true);
-      result.err += "(killed after " + std::to_string(timeout.count()) + " ms)";
-      result.exit_code = -1;
-      return result;
+      ::kill(pid_, SIGKILL);
+      break;
     }
     std::array<pollfd, 3> fds{
-        {{in.write.get(), POLLOUT, 0}, {out.read.get(), POLLIN, 0}, {err.read.get(), POLLIN, 0}}};
+        {{in_.get(), POLLOUT, 0}, {out_.get(), POLLIN, 0}, {err_.get(), POLLIN, 0}}};
     if (::poll(fds.data(), fds.size(), static_cast<int>(left.count())) < 0 && errno != EINTR) break;
     if ((fds[0].revents & (POLLOUT | POLLERR)) != 0) {
-      const ssize_t n = ::write(in.write.get(), input.data() + written, input.size() - written);
+      const ssize_t n = ::write(in_.get(), input_.data() + written, input_.size() - written);
       if (n > 0) written += static_cast<std::size_t>(n);
-      if (n < 0 || written == input.size()) in.write.reset();
+      if (n < 0 || written == input_.size()) in_.reset();
     }
-    drain(fds[1], out.read, result.out);
-    drain(fds[2], err.read, result.err);
+    drain(fds[1], out_, result.out);
+    drain(fds[2], err_, result.err);
   }
-  in.write.reset();
-  result.exit_code = wait_for(pid, /*kill_first=*/false);
+  in_.reset();
+  result.exit_code = reap(std::exchange(pid_, -1));
   return result;
 }
 
