@@ -33,7 +33,9 @@ NodeConfig sample_config(const std::string& name, RuleOptions options = {}) {
                              parse_net_conf(read_file(conf_path), conf_path), conf_path, options);
 }
 
-std::string iptables_payload(const NodeConfig& config) { return to_iptables_restore(config); }
+std::string iptables_payload(const NodeConfig& config) {
+  return to_iptables_restore(config);
+}
 
 class GoldenRuleset : public testing::TestWithParam<std::string> {};
 

@@ -116,9 +116,12 @@ TEST(NftPlan, ChangedPriorityReplacesTheChain) {
   EXPECT_EQ(plan_text(plan),
             "flush chain ip flannel-ipv4 forward\n"
             "delete chain ip flannel-ipv4 forward\n"
-            "add chain ip flannel-ipv4 forward { type filter hook forward priority filter; policy accept; }\n"
-            "add rule ip flannel-ipv4 forward ip saddr 10.244.0.0/16 counter accept comment \"forward from cluster\"\n"
-            "add rule ip flannel-ipv4 forward ip daddr 10.244.0.0/16 counter accept comment \"forward to cluster\"\n");
+            "add chain ip flannel-ipv4 forward { type filter hook forward priority filter; policy "
+            "accept; }\n"
+            "add rule ip flannel-ipv4 forward ip saddr 10.244.0.0/16 counter accept comment "
+            "\"forward from cluster\"\n"
+            "add rule ip flannel-ipv4 forward ip daddr 10.244.0.0/16 counter accept comment "
+            "\"forward to cluster\"\n");
 }
 
 TEST(NftPlan, ForeignChainInOurTableIsRemovedAfterTheRulesThatJumpToIt) {
