@@ -45,8 +45,8 @@ NodeDaemon::NodeDaemon(boost::asio::io_context& io, RunOptions options)
 }
 
 void NodeDaemon::start() {
-  // DESIGN "repair loop" step 1: the iptables mode's rules would masquerade the same packets
-  // a second time, so they go before ours are applied. Child processes, run before the
+  // Step 1 of the repair loop (docs/design.md): the iptables mode's rules would masquerade the same
+  // packets a second time, so they go before ours are applied. Child processes, run before the
   // reactor starts, so nothing waits on them later.
   const IptablesModeCleanup iptables = clean_iptables_mode();
   for (const auto& line : iptables.removed) spdlog::info("removed the iptables mode's {}", line);
