@@ -64,10 +64,7 @@ void NftEventSource::drain() {
     const auto* message = reinterpret_cast<const nlmsghdr*>(datagram.data());
     auto remaining = static_cast<int>(datagram.size());
     for (; mnl_nlmsg_ok(message, remaining); message = mnl_nlmsg_next(message, &remaining)) {
-      if (auto transaction = assembler_.feed(message)) {
-        ++transactions_seen_;
-        completed.push_back(std::move(*transaction));
-      }
+      if (auto transaction = assembler_.feed(message)) completed.push_back(std::move(*transaction));
     }
   }
   if (!completed.empty()) handlers_.transactions(std::move(completed));

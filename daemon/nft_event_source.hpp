@@ -29,7 +29,6 @@ class NftEventSource {
   NftEventSource& operator=(const NftEventSource&) = delete;
 
   void start() { wait_readable(); }
-  std::uint64_t transactions_seen() const { return transactions_seen_; }
   std::uint64_t overruns() const { return overruns_; }
 
  private:
@@ -41,7 +40,6 @@ class NftEventSource {
   boost::asio::posix::stream_descriptor readable_;
   netlink::NftEventAssembler assembler_;
   Handlers handlers_;
-  std::uint64_t transactions_seen_ = 0;
   std::uint64_t overruns_ = 0;
 };
 

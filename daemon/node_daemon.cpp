@@ -111,21 +111,21 @@ void NodeDaemon::wait_for_signal() {
   signals_.async_wait([this](const boost::system::error_code& error, int signal) {
     if (error) return;
     if (signal == SIGHUP) {
-      spdlog::info("SIGHUP: reloading the configuration and re-reading the kernel's tables");
+      spdlog::info("SIGHUP: reloading the configuration and re-reading the kernel's tables ({})",
+                   activity());
       reload("SIGHUP");
       reconciler_.resync("SIGHUP");
       wait_for_signal();
       return;
     }
-    spdlog::info("{}: exiting; the rules stay in place so pods keep their traffic",
-                 signal == SIGTERM ? "SIGTERM" : "SIGINT");
+    spdlog::info("{}: exiting; the rules stay in place so pods keep their traffic ({})",
+                 signal == SIGTERM ? "SIGTERM" : "SIGINT", activity());
     notifier_.stopping();
     io_.stop();
   });
 }
 
 void NodeDaemon::reconciled(bool committed) {
-  const auto& stats = reconciler_.stats();
   if (!ready_) {
     // READY=1 promises the rules are in place: read them back once before saying so. A
     // mismatch means someone changed them meanwhile; their commit's event brings us back.
@@ -135,10 +135,20 @@ void NodeDaemon::reconciled(bool committed) {
     notifier_.ready("flannel tables in place");
     return;
   }
-  if (committed) {
-    notifier_.status("flannel tables in place; " + std::to_string(stats.repairs) + " repair(s), " +
-                     std::to_string(stats.throttled) + " throttled");
-  }
+  if (committed) notifier_.status("flannel tables in place; " + activity());
+}
+
+std::string NodeDaemon::activity() const {
+  const auto& stats = reconciler_.stats();
+  std::string text = std::to_string(stats.repairs) + " repair(s)";
+  if (stats.throttled != 0)
+    text += " (" + std::to_string(stats.throttled) + " delayed by a repair war)";
+  text += ", " + std::to_string(stats.foreign_transactions) + " foreign commit(s) to our tables, " +
+          std::to_string(stats.unrelated_transactions) + " to other tables";
+  if (events_.overruns() != 0)
+    text += ", " + std::to_string(events_.overruns()) + " event overrun(s)";
+  if (stats.failures != 0) text += ", " + std::to_string(stats.failures) + " failed apply(s)";
+  return text;
 }
 
 }  // namespace fnft::daemon

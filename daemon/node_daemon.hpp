@@ -34,6 +34,8 @@ class NodeDaemon {
   void arm_resync();
   void wait_for_signal();
   void reconciled(bool committed);
+  // What the daemon has done so far, for STATUS= and the log.
+  std::string activity() const;
 
   boost::asio::io_context& io_;
   RunOptions options_;

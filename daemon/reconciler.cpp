@@ -75,20 +75,19 @@ void Reconciler::transactions(const std::vector<netlink::NftTransaction>& transa
   std::vector<state::OwnedTable> touched;
   bool touched_unknown = false;
   for (const auto& transaction : transactions) {
-    if (transaction.portid == own_portid_ && own_portid_ != 0) {
-      ++stats_.own_transactions;
-    } else if (!transaction.touched_owned) {
+    if (transaction.portid == own_portid_) continue;  // our own commit, seen as an event
+    if (!transaction.touched_owned) {
       ++stats_.unrelated_transactions;
-    } else {
-      ++stats_.foreign_transactions;
-      offender = &transaction;
-      touched_unknown |= transaction.touched_tables.empty();
-      for (const auto& table : transaction.touched_tables) {
-        const bool seen = std::any_of(touched.begin(), touched.end(), [&](const auto& t) {
-          return t.family == table.family && t.name == table.name;
-        });
-        if (!seen) touched.push_back(table);
-      }
+      continue;
+    }
+    ++stats_.foreign_transactions;
+    offender = &transaction;
+    touched_unknown |= transaction.touched_tables.empty();
+    for (const auto& table : transaction.touched_tables) {
+      const bool seen = std::any_of(touched.begin(), touched.end(), [&](const auto& t) {
+        return t.family == table.family && t.name == table.name;
+      });
+      if (!seen) touched.push_back(table);
     }
   }
   if (offender == nullptr) return;
@@ -131,7 +130,6 @@ void Reconciler::schedule(const std::string& reason, Clock::time_point when) {
 
 void Reconciler::reconcile(const std::string& reason, bool is_repair,
                            const std::vector<state::OwnedTable>& scope) {
-  ++stats_.reconciles;
   const auto started = Clock::now();
   netlink::ApplyResult result;
   try {
@@ -151,7 +149,6 @@ void Reconciler::reconcile(const std::string& reason, bool is_repair,
   const auto micros =
       std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count();
   if (result.committed) {
-    ++stats_.commits;
     if (is_repair) {
       ++stats_.repairs;
       budget_.record_repair(Clock::now());

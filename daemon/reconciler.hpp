@@ -18,14 +18,11 @@
 namespace fnft::daemon {
 
 struct ReconcilerStats {
-  std::uint64_t reconciles = 0;              // dump + compare runs
-  std::uint64_t commits = 0;                 // batches committed
   std::uint64_t repairs = 0;                 // commits that undid someone else's change
   std::uint64_t foreign_transactions = 0;    // touched our tables
   std::uint64_t unrelated_transactions = 0;  // touched only other tables: decoded, nothing else
-  std::uint64_t own_transactions = 0;        // our own commits, seen on the event socket
   std::uint64_t throttled = 0;               // repairs delayed by the war backoff
-  std::uint64_t failures = 0;                // reconciles that failed (retried)
+  std::uint64_t failures = 0;                // applies that failed (and were retried)
 };
 
 class Reconciler {
