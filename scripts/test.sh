@@ -10,4 +10,5 @@ if [[ $(id -u) -ne 0 ]]; then
   exit 1
 fi
 cd build
-ctest --output-on-failure --timeout 600 "$@"
+# --no-tests=error: a build that lost its tests must fail, not pass quietly.
+ctest --output-on-failure --no-tests=error --timeout 600 "$@"
