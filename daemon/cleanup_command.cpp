@@ -53,9 +53,6 @@ int cleanup_command(const std::vector<std::string>& args) {
   std::optional<state::Mode> mode;
   if (vm.count("mode") != 0) {
     mode = parse_mode(mode_text);
-    if (!mode)
-      throw UsageError("--mode: \"" + mode_text +
-                       "\" is not a mode; expected nftables or iptables");
   }
   std::optional<state::NetConf> net_conf;
   if (!mode) {

@@ -141,8 +141,8 @@ void NodeDaemon::reconciled(bool committed) {
 std::string NodeDaemon::activity() const {
   const auto& stats = reconciler_.stats();
   std::string text = std::to_string(stats.repairs) + " repair(s)";
-  if (stats.throttled != 0)
-    text += " (" + std::to_string(stats.throttled) + " delayed by a repair war)";
+  if (reconciler_.throttled() != 0)
+    text += " (" + std::to_string(reconciler_.throttled()) + " delayed by a repair war)";
   text += ", " + std::to_string(stats.foreign_transactions) + " foreign commit(s) to our tables, " +
           std::to_string(stats.unrelated_transactions) + " to other tables";
   if (events_.overruns() != 0)

@@ -38,18 +38,15 @@ po::variables_map parse_verb_arguments(const std::vector<std::string>& args,
   return vm;
 }
 
-std::optional<state::Mode> parse_mode(const std::string& text) {
+state::Mode parse_mode(const std::string& text) {
   if (text == "nftables") return state::Mode::nftables;
   if (text == "iptables") return state::Mode::iptables;
-  return std::nullopt;
+  throw UsageError("--mode: \"" + text + "\" is not a mode; expected nftables or iptables");
 }
 
 void finish_config_options(const po::variables_map& vm, ConfigOptions& out) {
   if (vm.count("mode") != 0) {
-    const auto& text = vm["mode"].as<std::string>();
-    out.mode = parse_mode(text);
-    if (!out.mode)
-      throw UsageError("--mode: \"" + text + "\" is not a mode; expected nftables or iptables");
+    out.mode = parse_mode(vm["mode"].as<std::string>());
   }
   if (vm.count("ip-masq-fully-random-disable") != 0 &&
       vm["ip-masq-fully-random-disable"].as<bool>()) {

@@ -43,7 +43,8 @@ boost::program_options::variables_map parse_verb_arguments(
 // Applies what Program_options cannot express directly (the mode string).
 void finish_config_options(const boost::program_options::variables_map& vm, ConfigOptions& out);
 
-std::optional<state::Mode> parse_mode(const std::string& text);
+// "nftables" or "iptables"; anything else is a UsageError.
+state::Mode parse_mode(const std::string& text);
 
 // The iptables mode's backend is not part of this build yet: say so plainly (exit 2).
 void require_nftables_mode(state::Mode mode, const std::string& verb);

@@ -84,10 +84,8 @@ void Reconciler::transactions(const std::vector<netlink::NftTransaction>& transa
     offender = &transaction;
     touched_unknown |= transaction.touched_tables.empty();
     for (const auto& table : transaction.touched_tables) {
-      const bool seen = std::any_of(touched.begin(), touched.end(), [&](const auto& t) {
-        return t.family == table.family && t.name == table.name;
-      });
-      if (!seen) touched.push_back(table);
+      if (std::find(touched.begin(), touched.end(), table) == touched.end())
+        touched.push_back(table);
     }
   }
   if (offender == nullptr) return;
@@ -111,7 +109,6 @@ void Reconciler::request_repair(const std::string& reason,
     reconcile(reason, /*is_repair=*/true, scope);
     return;
   }
-  ++stats_.throttled;
   report_war(now);
   schedule(reason, when);
 }

@@ -21,7 +21,6 @@ struct ReconcilerStats {
   std::uint64_t repairs = 0;                 // commits that undid someone else's change
   std::uint64_t foreign_transactions = 0;    // touched our tables
   std::uint64_t unrelated_transactions = 0;  // touched only other tables: decoded, nothing else
-  std::uint64_t throttled = 0;               // repairs delayed by the war backoff
   std::uint64_t failures = 0;                // applies that failed (and were retried)
 };
 
@@ -52,8 +51,8 @@ class Reconciler {
   bool kernel_matches_desired();
 
   const ReconcilerStats& stats() const { return stats_; }
-  bool has_desired() const { return desired_.has_value(); }
-  bool backing_off() const { return budget_.backing_off(); }
+  // Repairs delayed by the war backoff.
+  std::uint64_t throttled() const { return budget_.throttled_count(); }
 
  private:
   void request_repair(const std::string& reason, const std::vector<state::OwnedTable>& scope);

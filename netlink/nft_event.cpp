@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <array>
 
+#include "netlink/nft_codec.hpp"
+
 namespace fnft::netlink {
 namespace {
 
@@ -87,13 +89,13 @@ const char* family_name(std::uint8_t family) {
 NftEventAssembler::NftEventAssembler(std::vector<state::OwnedTable> owned)
     : owned_(std::move(owned)) {}
 
-bool NftEventAssembler::owned(std::uint8_t family, const std::string& table) const {
-  const auto wanted = family == NFPROTO_IPV4 ? state::Family::ipv4 : state::Family::ipv6;
-  if (family != NFPROTO_IPV4 && family != NFPROTO_IPV6) return false;
-  for (const auto& candidate : owned_) {
-    if (candidate.family == wanted && candidate.name == table) return true;
-  }
-  return false;
+std::optional<state::OwnedTable> NftEventAssembler::owned(std::uint8_t nfproto,
+                                                          const std::string& table) const {
+  const auto family = family_of_nfproto(nfproto);
+  if (!family) return std::nullopt;
+  const state::OwnedTable candidate{*family, table};
+  if (std::find(owned_.begin(), owned_.end(), candidate) == owned_.end()) return std::nullopt;
+  return candidate;
 }
 
 std::optional<NftTransaction> NftEventAssembler::feed(const nlmsghdr* message) {
@@ -125,14 +127,11 @@ std::optional<NftTransaction> NftEventAssembler::feed(const nlmsghdr* message) {
     return std::nullopt;
   }
   const std::string table = string_attribute(attributes, kTableAttribute);
-  if (!owned(header->nfgen_family, table)) return std::nullopt;
+  const auto ours = owned(header->nfgen_family, table);
+  if (!ours) return std::nullopt;
   pending_.touched_owned = true;
-  const auto family =
-      header->nfgen_family == NFPROTO_IPV4 ? state::Family::ipv4 : state::Family::ipv6;
-  const bool seen = std::any_of(
-      pending_.touched_tables.begin(), pending_.touched_tables.end(),
-      [&](const state::OwnedTable& t) { return t.family == family && t.name == table; });
-  if (!seen) pending_.touched_tables.push_back({family, table});
+  auto& tables = pending_.touched_tables;
+  if (std::find(tables.begin(), tables.end(), *ours) == tables.end()) tables.push_back(*ours);
   std::string what =
       std::string(kind->name) + " " + family_name(header->nfgen_family) + " " + table;
   if (kind->chain_attribute != 0) {

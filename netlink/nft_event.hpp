@@ -38,7 +38,8 @@ class NftEventAssembler {
   void reset() { pending_ = {}; }
 
  private:
-  bool owned(std::uint8_t family, const std::string& table) const;
+  // The owned table `table` of netfilter family `nfproto` names, if it is one of ours.
+  std::optional<state::OwnedTable> owned(std::uint8_t nfproto, const std::string& table) const;
 
   std::vector<state::OwnedTable> owned_;
   NftTransaction pending_;

@@ -36,6 +36,7 @@ struct NftOperation {
 struct OwnedTable {
   Family family;
   std::string name;
+  friend bool operator==(const OwnedTable&, const OwnedTable&) = default;
 };
 
 // `observed` holds what a dump found of the owned tables (rules with their handles).

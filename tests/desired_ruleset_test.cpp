@@ -65,8 +65,9 @@ TEST(DesiredRuleset, KubeProxyMarkIsAMaskTestNotEquality) {
   const Rule& first = ruleset.tables.at(0).chains.at(0).rules.at(0);
   ASSERT_EQ(first.matches.size(), 1u);
   EXPECT_EQ(std::get<MarkMatch>(first.matches[0]), (MarkMatch{0x4000, 0x4000}));
-  EXPECT_EQ(to_nft_text(first, Family::ipv4).substr(0, 38),
-            "meta mark & 0x00004000 == 0x00004000 c");
+  EXPECT_EQ(to_nft_text(first, Family::ipv4),
+            "meta mark & 0x00004000 == 0x00004000 counter return comment \"kube-proxy marked: "
+            "masqueraded by kube-proxy\"");
 }
 
 TEST(DesiredRuleset, ExternalToPodRuleExcludesTheClusterNotTheLease) {
@@ -74,8 +75,9 @@ TEST(DesiredRuleset, ExternalToPodRuleExcludesTheClusterNotTheLease) {
   // host-to-cluster masquerade rule unreachable.
   const Ruleset ruleset = desired_nft_ruleset(ipv4_node());
   const Rule& fourth = ruleset.tables.at(0).chains.at(0).rules.at(3);
-  EXPECT_EQ(to_nft_text(fourth, Family::ipv4).substr(0, 48),
-            "ip saddr != 10.244.0.0/16 ip daddr 10.244.1.0/24");
+  EXPECT_EQ(to_nft_text(fourth, Family::ipv4),
+            "ip saddr != 10.244.0.0/16 ip daddr 10.244.1.0/24 counter return comment \"outside to "
+            "pod subnet: no masquerade\"");
 }
 
 TEST(DesiredRuleset, EveryRuleHasACounterAndAComment) {
