@@ -19,6 +19,9 @@
 //   file is limited to 1 MiB (the most a ConfigMap holds).
 // - Values quoted in messages are escaped and cut to a readable length, so every message stays
 //   one printable line whatever the file holds.
+// - net-conf.json may nest at most kMaxJsonDepth arrays/objects: nlohmann-json parses
+//   iteratively but prints recursively, so a 100,000-level value in an error message would
+//   overflow the stack. flanneld's files nest three levels deep.
 
 namespace fnft::state {
 namespace {
@@ -30,6 +33,7 @@ constexpr std::size_t kMaxNetConfBytes = 1024 * 1024;
 constexpr int kMinMtu = 68;  // the smallest MTU IPv4 allows (RFC 791)
 constexpr int kMaxMtu = 65535;
 constexpr std::size_t kMaxShownChars = 80;
+constexpr std::size_t kMaxJsonDepth = 64;
 constexpr std::string_view kNetConfExample =
     R"({"Network": "10.244.0.0/16", "Backend": {"Type": "vxlan"}})";
 
@@ -430,6 +434,30 @@ class DuplicateKeyFinder {
   std::optional<std::pair<std::string, std::string>> duplicate_;
 };
 
+// The byte at which `content` opens its (kMaxJsonDepth + 1)-th nested array or object, if it
+// does. Strings are skipped, escapes included; malformed JSON is left to the parser.
+std::optional<std::size_t> too_deep_at(std::string_view content) {
+  std::size_t depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < content.size(); ++i) {
+    const char c = content[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth) return i;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return std::nullopt;
+}
+
 class NetConfParser {
  public:
   explicit NetConfParser(const std::string& path) : path_(path) {}
@@ -487,6 +515,11 @@ class NetConfParser {
     if (content.find_first_not_of(" \t\r\n") == std::string_view::npos) {
       fail(path_ + ": file is empty; expected a JSON object such as " +
            std::string(kNetConfExample));
+    }
+    if (const auto at = too_deep_at(content)) {
+      fail(path_ + ": invalid JSON at byte " + std::to_string(*at + 1) +
+           ": arrays and objects nest deeper than " + std::to_string(kMaxJsonDepth) +
+           " levels; expected a small JSON object such as " + std::string(kNetConfExample));
     }
     DuplicateKeyFinder finder;
     Json document;

@@ -292,6 +292,21 @@ const std::vector<BadCase> kBadNetConf = {
              {"net-conf.json: EnableIPv6: duplicate of key EnableIPv6"}),
     bad_conf("DuplicateBackendType", R"({"Backend": {"Type": "vxlan", "TYPE": "host-gw"}})",
              {"net-conf.json: Backend.TYPE: duplicate of key Backend.Type"}),
+    // Deep nesting, under the 1 MiB limit: once a SIGSEGV (the message printed the value
+    // recursively), now refused before anything parses or prints it.
+    bad_conf("NetworkNestedHundredThousandLevels",
+             R"({"Network": )" + std::string(100000, '[') + std::string(100000, ']') + "}",
+             {"/etc/kube-flannel/net-conf.json: invalid JSON at byte 76: arrays and objects "
+              "nest deeper than 64 levels"}),
+    bad_conf("BackendTypeNestedSixtyFiveThousandLevels",
+             R"({"Backend": {"Type": )" + std::string(65000, '[') + std::string(65000, ']') + "}}",
+             {"invalid JSON at byte 84: arrays and objects nest deeper than 64 levels"}),
+    bad_conf("ObjectsNestedDeeply", std::string(70, '{') + std::string(70, '}'),
+             {"invalid JSON at byte 65: arrays and objects nest deeper than 64 levels"}),
+    // Brackets inside strings are text, not nesting.
+    bad_conf("BracketsInsideAStringAreNotNesting",
+             R"({"Backend": {"Type": ")" + std::string(1000, '[') + R"(\"["}, "Network": 1})",
+             {"net-conf.json: Network: 1 is a number"}),
 };
 
 // subnet.env written by flanneld for IPv4, with `extra` lines added.
