@@ -12,7 +12,7 @@ Snapshot take_snapshot(const RepairContext& context) {
   Snapshot snapshot;
   snapshot.matches_desired = observed.ruleset == context.desired;
   snapshot.ruleset = std::move(observed.ruleset);
-  snapshot.generation = observed.generation;
+  snapshot.generation = observed.generation.value_or(context.command.read_generation());
   return snapshot;
 }
 

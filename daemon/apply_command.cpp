@@ -44,7 +44,7 @@ int apply_command(const std::vector<std::string>& args) {
   for (const auto& note : result.notes) std::cout << "# " << note << "\n";
   for (const auto& operation : result.applied) std::cout << state::describe(operation) << "\n";
 
-  state::Ruleset observed = backend.observe();
+  state::Ruleset observed = backend.observe(desired);
   netlink::order_chains_like(observed, desired);
   if (observed != desired) {
     std::cerr << "flannel-nftd apply: the kernel does not hold the desired ruleset after the "
@@ -53,11 +53,11 @@ int apply_command(const std::vector<std::string>& args) {
     return kExitFailure;
   }
   if (result.committed) {
-    std::cout << "applied " << result.applied.size() << " change(s) (generation "
-              << result.generation_before << " -> " << result.generation_after << ")\n";
+    std::cout << "applied " << result.applied.size() << " change(s)"
+              << netlink::generation_text(result) << "\n";
   } else {
-    std::cout << "the kernel already holds the desired ruleset (generation "
-              << result.generation_before << ")\n";
+    std::cout << "the kernel already holds the desired ruleset" << netlink::generation_text(result)
+              << "\n";
   }
   return kExitOk;
 }

@@ -11,7 +11,7 @@
 #include <cerrno>
 #include <system_error>
 
-extern char** environ;
+#include "daemon/system_programs.hpp"
 
 namespace fnft::daemon {
 namespace {
@@ -80,10 +80,24 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, std::string inp
   actions.dup2(in.read.get(), STDIN_FILENO);
   actions.dup2(out.write.get(), STDOUT_FILENO);
   actions.dup2(err.write.get(), STDERR_FILENO);
+  // A bare name is one of the system's programs; PATH is never searched.
+  const std::optional<std::string> program =
+      argv.at(0).find('/') != std::string::npos ? argv[0] : find_system_program(argv[0]);
+  if (!program) {
+    throw std::system_error(
+        ENOENT, std::generic_category(),
+        "cannot run " + argv[0] + ": not found in " + std::string(kSystemProgramPath));
+  }
   std::vector<char*> args;
   for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
-  const int spawned = ::posix_spawnp(&pid_, args[0], actions.get(), nullptr, args.data(), environ);
+  std::vector<char*> environment;
+  for (const auto& variable : child_environment()) {
+    environment.push_back(const_cast<char*>(variable.c_str()));
+  }
+  environment.push_back(nullptr);
+  const int spawned = ::posix_spawn(&pid_, program->c_str(), actions.get(), nullptr, args.data(),
+                                    environment.data());
   if (spawned != 0) {
     pid_ = -1;
     throw std::system_error(spawned, std::generic_category(), "cannot run " + argv[0]);

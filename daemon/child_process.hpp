@@ -27,8 +27,10 @@ struct ChildResult {
 // waited for, so an exception never leaves a process behind.
 class ChildProcess {
  public:
-  // `argv[0]` is looked up in PATH. Throws std::system_error when the program cannot be
-  // started (error code ENOENT: not installed).
+  // `argv[0]` is an absolute path or the name of a program in the system's directories
+  // (find_system_program; never the inherited PATH); the child's environment is
+  // child_environment(). Throws std::system_error when the program cannot be started (error
+  // code ENOENT: not installed).
   ChildProcess(const std::vector<std::string>& argv, std::string input);
   ~ChildProcess();
   ChildProcess(const ChildProcess&) = delete;

@@ -16,10 +16,21 @@ namespace {
   throw state::ConfigError(path + ": " + what);
 }
 
+std::string_view kind_of(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  return "a special file";
+}
+
 }  // namespace
 
 std::optional<std::string> read_config_file(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, on the reactor.
+  // A regular file reads the same either way, and anything else is refused below.
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
   if (fd.get() < 0) {
     if (errno == ENOENT) return std::nullopt;
     fail(path, std::string("cannot open: ") + std::strerror(errno));
@@ -27,7 +38,10 @@ std::optional<std::string> read_config_file(const std::string& path) {
   struct stat info {};
   if (::fstat(fd.get(), &info) != 0)
     fail(path, std::string("cannot stat: ") + std::strerror(errno));
-  if (!S_ISREG(info.st_mode)) fail(path, "is not a regular file; expected flannel's config file");
+  if (!S_ISREG(info.st_mode)) {
+    fail(path, "is " + std::string(kind_of(info.st_mode)) +
+                   ", not a regular file; expected flannel's config file (replace it with one)");
+  }
 
   std::string content;
   char buffer[16384];

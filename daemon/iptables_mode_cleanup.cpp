@@ -1,8 +1,11 @@
 #include "daemon/iptables_mode_cleanup.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <array>
 #include <cerrno>
-#include <fstream>
+#include <cstring>
 #include <system_error>
 
 #include "daemon/child_process.hpp"
@@ -29,10 +32,28 @@ constexpr std::array kTools = {
                  "/proc/net/ip6_tables_names"},
 };
 
-bool has_legacy_tables(const char* path) {
-  std::ifstream names(path);
-  std::string first;
-  return names && std::getline(names, first) && !first.empty();
+enum class LegacyTables { none, some, unknown };
+
+// Whether the kernel's legacy x_tables hold any table: the file is absent when the module is
+// not loaded and empty when no table exists. The file is mode 0440 root: a daemon running as
+// a dynamic user cannot read it, which says nothing about what the tables hold.
+LegacyTables legacy_tables(const char* path, std::string& why_unknown) {
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return LegacyTables::none;
+    why_unknown = std::string("cannot read ") + path + " (" + std::strerror(errno) +
+                  "), so whether iptables-legacy holds flanneld's rules is unknown";
+    return LegacyTables::unknown;
+  }
+  char first = 0;
+  const ssize_t n = ::read(fd, &first, 1);
+  const int read_error = errno;
+  ::close(fd);
+  if (n < 0) {
+    why_unknown = std::string("cannot read ") + path + " (" + std::strerror(read_error) + ")";
+    return LegacyTables::unknown;
+  }
+  return n == 0 ? LegacyTables::none : LegacyTables::some;
 }
 
 std::string first_line(const std::string& text) {
@@ -40,7 +61,16 @@ std::string first_line(const std::string& text) {
 }
 
 void clean_with(const IptablesTool& tool, IptablesModeCleanup& report) {
-  if (tool.legacy_tables != nullptr && !has_legacy_tables(tool.legacy_tables)) return;
+  if (tool.legacy_tables != nullptr) {
+    std::string why_unknown;
+    switch (legacy_tables(tool.legacy_tables, why_unknown)) {
+      case LegacyTables::none: return;
+      case LegacyTables::some: break;
+      case LegacyTables::unknown:
+        report.problems.push_back(std::string(tool.name) + ": " + why_unknown);
+        return;
+    }
+  }
   ChildResult saved;
   try {
     saved = run_child({tool.save}, {});

@@ -4,7 +4,10 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <chrono>
 #include <functional>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "netlink/nfnl_socket.hpp"
@@ -17,8 +20,9 @@ class NftEventSource {
   struct Handlers {
     // Every transaction that completed in one read burst, so that a burst costs one repair.
     std::function<void(std::vector<netlink::NftTransaction>)> transactions;
-    // Events were lost (ENOBUFS): the caller must re-read the whole state.
-    std::function<void()> overrun;
+    // Events were lost (ENOBUFS) or could not be read: the caller must re-read the whole
+    // state. The argument says why.
+    std::function<void(const std::string& why)> overrun;
   };
 
   // Subscribes at construction, so that a dump taken afterwards misses nothing.
@@ -30,10 +34,14 @@ class NftEventSource {
 
   void start() { wait_readable(); }
   std::uint64_t overruns() const { return overruns_; }
+  std::uint64_t receive_errors() const { return receive_errors_; }
+  // Datagrams dropped because a process, not the kernel, sent them.
+  std::uint64_t foreign_datagrams() const { return socket_.foreign_datagrams(); }
 
  private:
   void wait_readable();
   void drain();
+  void report_foreign_datagrams();
 
   netlink::NfnlSocket socket_;
   // Waits on socket_'s fd without owning it (released in the destructor).
@@ -41,6 +49,9 @@ class NftEventSource {
   netlink::NftEventAssembler assembler_;
   Handlers handlers_;
   std::uint64_t overruns_ = 0;
+  std::uint64_t receive_errors_ = 0;
+  std::uint64_t reported_foreign_datagrams_ = 0;
+  std::optional<std::chrono::steady_clock::time_point> last_foreign_report_;
 };
 
 }  // namespace fnft::daemon

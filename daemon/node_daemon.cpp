@@ -29,18 +29,21 @@ std::string describe_config(const state::NodeConfig& config) {
 NodeDaemon::NodeDaemon(boost::asio::io_context& io, RunOptions options)
     : io_(io),
       options_(std::move(options)),
+      instance_lock_(io),
       backend_(command_socket_),
       events_(io, backend_.owned_tables(),
               {[this](std::vector<netlink::NftTransaction> transactions) {
                  reconciler_.transactions(transactions);
                },
-               [this] { reconciler_.resync("lost nf_tables events (socket overrun)"); }}),
+               [this](const std::string& why) { reconciler_.resync(why); }}),
       reconciler_(io, backend_, command_socket_.portid(), options_.reconciler),
       watcher_(io, {options_.config.subnet_file, options_.config.net_config_path},
                [this] { reload("a config file changed"); }),
       notifier_(io),
       signals_(io, SIGHUP, SIGTERM, SIGINT),
       resync_timer_(io) {
+  // SIGUSR1 would end the process; here it asks for the status line.
+  signals_.add(SIGUSR1);
   reconciler_.on_reconciled([this](bool committed) { reconciled(committed); });
 }
 
@@ -110,6 +113,11 @@ void NodeDaemon::arm_resync() {
 void NodeDaemon::wait_for_signal() {
   signals_.async_wait([this](const boost::system::error_code& error, int signal) {
     if (error) return;
+    if (signal == SIGUSR1) {
+      spdlog::info("SIGUSR1: {}", activity());
+      wait_for_signal();
+      return;
+    }
     if (signal == SIGHUP) {
       spdlog::info("SIGHUP: reloading the configuration and re-reading the kernel's tables ({})",
                    activity());
@@ -147,6 +155,9 @@ std::string NodeDaemon::activity() const {
           std::to_string(stats.unrelated_transactions) + " to other tables";
   if (events_.overruns() != 0)
     text += ", " + std::to_string(events_.overruns()) + " event overrun(s)";
+  if (events_.foreign_datagrams() != 0)
+    text += ", " + std::to_string(events_.foreign_datagrams()) +
+            " datagram(s) from other processes dropped";
   if (stats.failures != 0) text += ", " + std::to_string(stats.failures) + " failed apply(s)";
   return text;
 }

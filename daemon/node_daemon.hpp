@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "daemon/config_watcher.hpp"
+#include "daemon/instance_lock.hpp"
 #include "daemon/nft_event_source.hpp"
 #include "daemon/options.hpp"
 #include "daemon/reconciler.hpp"
@@ -39,6 +40,8 @@ class NodeDaemon {
 
   boost::asio::io_context& io_;
   RunOptions options_;
+  // First: nothing is touched before we know we are the namespace's only daemon.
+  InstanceLock instance_lock_;
   netlink::NfnlSocket command_socket_;
   netlink::NftablesBackend backend_;
   NftEventSource events_;

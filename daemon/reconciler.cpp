@@ -14,7 +14,30 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr std::chrono::milliseconds kFailureRetry{500};
+// A failed apply is retried after this, doubling up to the maximum: an obstacle that goes
+// away without an event (another process's owned table vanishes with its owner) is noticed
+// within a few seconds, and a permanent one costs a dump every few seconds.
+constexpr std::chrono::milliseconds kFirstFailureRetry{250};
+constexpr std::chrono::milliseconds kMaxFailureRetry{2000};
+
+// Two failures are the same obstacle when their messages differ only in numbers
+// (generations, sequence numbers, handles).
+std::string without_numbers(const std::string& message) {
+  std::string text;
+  for (const char c : message) {
+    const bool digit = c >= '0' && c <= '9';
+    if (!digit) {
+      text += c;
+    } else if (text.empty() || text.back() != '#') {
+      text += '#';
+    }
+  }
+  return text;
+}
+
+double seconds_between(Clock::time_point from, Clock::time_point to) {
+  return std::chrono::duration<double>(to - from).count();
+}
 
 std::string committer(const netlink::NftTransaction& transaction) {
   std::string who = transaction.process_name.empty() ? "unknown process" : transaction.process_name;
@@ -116,6 +139,8 @@ void Reconciler::request_repair(const std::string& reason,
 void Reconciler::schedule(const std::string& reason, Clock::time_point when) {
   if (repair_scheduled_) return;
   repair_scheduled_ = true;
+  spdlog::debug("next attempt ({}) in {} ms", reason,
+                std::chrono::duration_cast<std::chrono::milliseconds>(when - Clock::now()).count());
   retry_timer_.expires_at(when);
   retry_timer_.async_wait([this, reason](const boost::system::error_code& error) {
     if (error) return;
@@ -131,17 +156,11 @@ void Reconciler::reconcile(const std::string& reason, bool is_repair,
   netlink::ApplyResult result;
   try {
     result = backend_.apply(*desired_, scope);
-  } catch (const netlink::NetlinkError& error) {
-    ++stats_.failures;
-    spdlog::error(
-        "could not apply the flannel tables ({}): {}; the rules in place are kept, retrying",
-        reason, error.what());
-    // A failure counts against the budget like a repair, so a persistent error (say, a
-    // table another process owns) is retried with growing pauses, never in a loop.
-    budget_.record_repair(Clock::now());
-    schedule(reason, std::max(budget_.earliest_repair(Clock::now()), Clock::now() + kFailureRetry));
+  } catch (const std::exception& error) {  // NetlinkError, and bad_alloc, invalid_argument
+    failed(reason, error.what());
     return;
   }
+  if (failure_message_) recovered();
   budget_.expire_backoff(Clock::now());
   const auto micros =
       std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count();
@@ -151,9 +170,9 @@ void Reconciler::reconcile(const std::string& reason, bool is_repair,
       budget_.record_repair(Clock::now());
     }
     const auto level = budget_.backing_off() ? spdlog::level::debug : spdlog::level::info;
-    spdlog::log(level, "{} after {}: {} change(s) committed in {} us (generation {} -> {})",
+    spdlog::log(level, "{} after {}: {} change(s) committed in {} us{}",
                 is_repair ? "repaired" : "applied", reason, result.applied.size(), micros,
-                result.generation_before, result.generation_after);
+                netlink::generation_text(result));
     for (const auto& note : result.notes) spdlog::info("  {}", note);
     for (const auto& operation : result.applied) spdlog::debug("  {}", state::describe(operation));
   } else {
@@ -163,10 +182,45 @@ void Reconciler::reconcile(const std::string& reason, bool is_repair,
   if (on_reconciled_) on_reconciled_(result.committed);
 }
 
+void Reconciler::failed(const std::string& reason, const std::string& error) {
+  ++stats_.failures;
+  ++failed_attempts_;
+  const auto now = Clock::now();
+  const bool new_obstacle =
+      !failure_message_ || without_numbers(*failure_message_) != without_numbers(error);
+  if (!failure_message_) failing_since_ = now;
+  if (new_obstacle) {
+    spdlog::error(
+        "could not apply the flannel tables ({}): {}; the rules in place are kept. Retrying "
+        "every {} s at most; the same failure is logged again only every {} s",
+        reason, error, kMaxFailureRetry.count() / 1000, options_.report_period.count());
+    last_failure_report_ = now;
+  } else if (now - last_failure_report_ >= options_.report_period) {
+    spdlog::warn("still cannot apply the flannel tables: {} failed attempts over {:.0f} s; {}",
+                 failed_attempts_, seconds_between(failing_since_, now), error);
+    last_failure_report_ = now;
+  } else {
+    spdlog::debug("apply failed again ({}): {}", reason, error);
+  }
+  failure_message_ = error;
+  // The same short pauses whatever the repair budget says: a failure commits nothing, so it
+  // cannot feed a repair war, and the obstacle may vanish without an event.
+  auto delay = kFirstFailureRetry;
+  for (std::uint64_t i = 1; i < failed_attempts_ && delay < kMaxFailureRetry; ++i) delay *= 2;
+  schedule(reason, now + std::min(delay, kMaxFailureRetry));
+}
+
+void Reconciler::recovered() {
+  spdlog::info("the flannel tables apply again, after {} failed attempt(s) over {:.1f} s",
+               failed_attempts_, seconds_between(failing_since_, Clock::now()));
+  failure_message_.reset();
+  failed_attempts_ = 0;
+}
+
 bool Reconciler::kernel_matches_desired() {
   if (!desired_) return false;
   try {
-    state::Ruleset observed = backend_.observe();
+    state::Ruleset observed = backend_.observe(*desired_);
     netlink::order_chains_like(observed, *desired_);
     if (observed == *desired_) return true;
     spdlog::warn(
@@ -180,7 +234,7 @@ bool Reconciler::kernel_matches_desired() {
 }
 
 void Reconciler::report_war(Clock::time_point now) {
-  if (last_war_report_ && now - *last_war_report_ < options_.war_report_period) return;
+  if (last_war_report_ && now - *last_war_report_ < options_.report_period) return;
   const auto repairs = stats_.repairs - repairs_at_last_report_;
   spdlog::warn(
       "repair war: {} keeps changing the flannel tables; {} repairs since the last report, "

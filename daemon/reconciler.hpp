@@ -28,8 +28,8 @@ class Reconciler {
  public:
   struct Options {
     state::RepairBudgetOptions budget;
-    // How often a repair war is reported while it lasts.
-    std::chrono::seconds war_report_period{60};
+    // How often a repair war, or a failure that persists, is reported while it lasts.
+    std::chrono::seconds report_period{60};
   };
 
   Reconciler(boost::asio::io_context& io, netlink::NftablesBackend& backend,
@@ -53,6 +53,8 @@ class Reconciler {
   const ReconcilerStats& stats() const { return stats_; }
   // Repairs delayed by the war backoff.
   std::uint64_t throttled() const { return budget_.throttled_count(); }
+  // The error of the apply that keeps failing, if the last one failed.
+  const std::optional<std::string>& failing() const { return failure_message_; }
 
  private:
   void request_repair(const std::string& reason, const std::vector<state::OwnedTable>& scope);
@@ -60,6 +62,10 @@ class Reconciler {
                  const std::vector<state::OwnedTable>& scope);
   void schedule(const std::string& reason, std::chrono::steady_clock::time_point when);
   void report_war(std::chrono::steady_clock::time_point now);
+  // Logs a failed apply once per distinct error (and a reminder per report period) and
+  // schedules the retry.
+  void failed(const std::string& reason, const std::string& error);
+  void recovered();
 
   boost::asio::steady_timer retry_timer_;
   netlink::NftablesBackend& backend_;
@@ -68,13 +74,17 @@ class Reconciler {
   state::RepairBudget budget_;
   std::optional<state::Ruleset> desired_;
   bool repair_scheduled_ = false;
-  std::string scheduled_reason_;
   std::function<void(bool)> on_reconciled_;
   ReconcilerStats stats_;
   // The repair war report: who undid us, and when we last said so.
   std::optional<netlink::NftTransaction> last_offender_;
   std::optional<std::chrono::steady_clock::time_point> last_war_report_;
   std::uint64_t repairs_at_last_report_ = 0;
+  // A failure that persists: since when, how often, and when we last said so.
+  std::optional<std::string> failure_message_;
+  std::chrono::steady_clock::time_point failing_since_;
+  std::chrono::steady_clock::time_point last_failure_report_;
+  std::uint64_t failed_attempts_ = 0;
 };
 
 }  // namespace fnft::daemon

@@ -17,9 +17,10 @@ constexpr const char* kUsage =
     "Keep this node's flannel tables (nftables mode: table ip flannel-ipv4, table ip6\n"
     "flannel-ipv6) exactly as desired. Every nftables commit by another process that touches\n"
     "them is seen as it happens and undone in one atomic transaction; config changes\n"
-    "(subnet.env, net-conf.json) are applied live; SIGHUP reloads; SIGTERM exits and leaves\n"
-    "the rules in place. Waits for subnet.env when flanneld has not written it yet.\n"
-    "Needs CAP_NET_ADMIN only.\n";
+    "(subnet.env, net-conf.json) are applied live; SIGHUP reloads; SIGUSR1 logs what it has\n"
+    "done so far; SIGTERM exits and leaves the rules in place. Waits for subnet.env when\n"
+    "flanneld has not written it yet. One daemon per network namespace: a second one exits,\n"
+    "naming the first. Needs CAP_NET_ADMIN only.\n";
 
 }  // namespace
 

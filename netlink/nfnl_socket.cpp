@@ -130,11 +130,19 @@ std::span<const std::byte> NfnlSocket::receive_datagram(int flags, std::string_v
       if (errno == EAGAIN || errno == EWOULDBLOCK) return {};
       throw make_error(errno, "receive the answer to " + std::string(what));
     }
-    if ((message.msg_flags & MSG_TRUNC) != 0) {
-      throw make_error(EMSGSIZE, "receive the answer to " + std::string(what) +
-                                     " (a datagram larger than our buffer was truncated)");
+    // Only the kernel is believed. Any process with CAP_NET_ADMIN in the namespace can send
+    // to our portid or to a multicast group we joined, with any size and any content.
+    if (sender.nl_pid != 0) {
+      ++foreign_datagrams_;
+      last_foreign_portid_ = sender.nl_pid;
+      continue;
     }
-    if (sender.nl_pid != 0) continue;  // only the kernel talks to us
+    if ((message.msg_flags & MSG_TRUNC) != 0) {
+      throw NetlinkError(EMSGSIZE, "receive " + std::string(what) + ": the kernel sent a " +
+                                       "datagram larger than our " +
+                                       std::to_string(buffer_.size() / 1024) +
+                                       " KiB buffer, and it was cut short; please report this");
+    }
     return {buffer_.data(), static_cast<std::size_t>(n)};
   }
 }

@@ -85,6 +85,11 @@ class NfnlSocket {
   // changed meanwhile, so what was seen may be inconsistent).
   bool dump(nlmsghdr* request, std::string_view what, const MessageHandler& on_message);
 
+  // Datagrams dropped because another process, not the kernel, sent them (and the netlink
+  // port of the last such sender).
+  std::uint64_t foreign_datagrams() const { return foreign_datagrams_; }
+  std::uint32_t last_foreign_portid() const { return last_foreign_portid_; }
+
   // NFT_MSG_GETGEN: the current ruleset generation id.
   std::uint32_t read_generation();
   Generation read_generation_info();
@@ -102,6 +107,8 @@ class NfnlSocket {
   std::size_t send_buffer_bytes_ = 0;
   std::size_t receive_buffer_bytes_ = 0;
   std::vector<std::byte> buffer_;
+  std::uint64_t foreign_datagrams_ = 0;
+  std::uint32_t last_foreign_portid_ = 0;
 };
 
 }  // namespace fnft::netlink

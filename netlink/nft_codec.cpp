@@ -428,3 +428,19 @@ DecodedRule decode_rule_message(const nlmsghdr* nlh) {
 }
 
 }  // namespace fnft::netlink
+
+namespace fnft::netlink {
+
+RuleLocation rule_message_location(const nlmsghdr* nlh) {
+  RuleLocation location;
+  for_each_attribute(nlh, sizeof(nfgenmsg), [&](const nlattr* attr) {
+    switch (mnl_attr_get_type(attr)) {
+      case NFTA_RULE_TABLE: location.table = string_attribute(attr); break;
+      case NFTA_RULE_CHAIN: location.chain = string_attribute(attr); break;
+      default: break;
+    }
+  });
+  return location;
+}
+
+}  // namespace fnft::netlink

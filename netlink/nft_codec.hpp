@@ -65,4 +65,12 @@ DecodedRule decode_rule(const nftnl_rule* rule);
 // UnknownExpression naming its expressions, so it can be seen and deleted.
 DecodedRule decode_rule_message(const nlmsghdr* nlh);
 
+// The table and chain a NEWRULE message names, read without decoding the rule: what a dump
+// needs to skip a rule it will not look at.
+struct RuleLocation {
+  std::string table;
+  std::string chain;
+};
+RuleLocation rule_message_location(const nlmsghdr* nlh);
+
 }  // namespace fnft::netlink

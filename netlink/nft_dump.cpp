@@ -15,8 +15,15 @@
 namespace fnft::netlink {
 namespace {
 
-constexpr int kMaxAttempts = 10;
-// A dump request: headers plus at most a table name.
+// Dumps of the whole ruleset that must hold still before we read our tables on their own.
+constexpr int kConsistentAttempts = 3;
+// Reads of our tables on their own that may meet a change of those very tables.
+constexpr int kNarrowAttempts = 10;
+// Rules decoded per chain. Ours hold a handful; a chain with more than this is rewritten by
+// any repair whatever the rest holds, so the rest are counted, not decoded: a flood of foreign
+// rules costs neither the time nor the memory of decoding it.
+constexpr std::size_t kMaxRulesDecodedPerChain = 1024;
+// A request: headers plus at most a table name and a chain name.
 constexpr std::size_t kRequestBufferBytes = 1024;
 
 // What a dump found of one owned table: the model, plus what the model cannot hold.
@@ -24,6 +31,7 @@ struct FoundTable {
   state::Table table;
   std::vector<std::string> unmodeled;
   std::uint32_t use = 0;  // chains + sets + stateful objects + flowtables, as the kernel counts
+  std::optional<std::uint32_t> owner_portid;
 };
 
 std::string family_name(state::Family family) {
@@ -48,6 +56,20 @@ NetlinkError parse_failure(const std::string& what) {
                                   "`: libnftnl and the kernel disagree; please report this");
 }
 
+FoundTable decode_found_table(const nlmsghdr* reply, const std::string& what) {
+  const NftnlTable table = make_table();
+  if (nftnl_table_nlmsg_parse(reply, table.get()) < 0) throw parse_failure(what);
+  FoundTable found{decode_table(table.get()), unmodeled_table_properties(table.get()),
+                   nftnl_table_get_u32(table.get(), NFTNL_TABLE_USE), std::nullopt};
+  const std::uint32_t flags = nftnl_table_is_set(table.get(), NFTNL_TABLE_FLAGS)
+                                  ? nftnl_table_get_u32(table.get(), NFTNL_TABLE_FLAGS)
+                                  : 0;
+  if ((flags & NFT_TABLE_F_OWNER) != 0 && nftnl_table_is_set(table.get(), NFTNL_TABLE_OWNER)) {
+    found.owner_portid = nftnl_table_get_u32(table.get(), NFTNL_TABLE_OWNER);
+  }
+  return found;
+}
+
 // The kernel filters table and chain dumps by family only, so both list the whole family and
 // we keep our tables; the rule dump below is filtered by table in the kernel.
 bool dump_owned_tables(NfnlSocket& socket, state::Family family,
@@ -58,13 +80,65 @@ bool dump_owned_tables(NfnlSocket& socket, state::Family family,
       nftnl_nlmsg_build_hdr(buffer, NFT_MSG_GETTABLE, nfproto_of(family), NLM_F_DUMP, 0);
   const std::string what = "list tables " + family_name(family);
   return socket.dump(request, what, [&](const nlmsghdr* reply) {
-    const NftnlTable table = make_table();
-    if (nftnl_table_nlmsg_parse(reply, table.get()) < 0) throw parse_failure(what);
-    state::Table decoded = decode_table(table.get());
-    if (!owns(owned, family, decoded.name)) return;
-    tables.push_back({std::move(decoded), unmodeled_table_properties(table.get()),
-                      nftnl_table_get_u32(table.get(), NFTNL_TABLE_USE)});
+    FoundTable found = decode_found_table(reply, what);
+    if (owns(owned, family, found.table.name)) tables.push_back(std::move(found));
   });
+}
+
+// One object by name, or nothing when the kernel answers ENOENT.
+template <typename Build>
+bool get_one(NfnlSocket& socket, std::uint16_t message, state::Family family,
+             const std::string& what, const Build& build_payload,
+             const NfnlSocket::MessageHandler& on_reply) {
+  alignas(nlmsghdr) char buffer[kRequestBufferBytes];
+  nlmsghdr* request = nftnl_nlmsg_build_hdr(buffer, message, nfproto_of(family), 0, 0);
+  build_payload(request);
+  bool found = false;
+  try {
+    socket.request(request, what, [&](const nlmsghdr* reply) {
+      found = true;
+      on_reply(reply);
+    });
+  } catch (const NetlinkError& error) {
+    if (error.error_code() != ENOENT) throw;
+    return false;
+  }
+  return found;
+}
+
+// Our tables by name: a commit to another table cannot move them in the answer.
+void get_owned_tables(NfnlSocket& socket, state::Family family,
+                      const std::vector<state::OwnedTable>& owned,
+                      std::vector<FoundTable>& tables) {
+  for (const auto& wanted : owned) {
+    if (wanted.family != family) continue;
+    const NftnlTable filter = make_table();
+    nftnl_table_set_str(filter.get(), NFTNL_TABLE_NAME, wanted.name.c_str());
+    const std::string what = "list table " + family_name(family) + " " + wanted.name;
+    get_one(
+        socket, NFT_MSG_GETTABLE, family, what,
+        [&](nlmsghdr* request) { nftnl_table_nlmsg_build_payload(request, filter.get()); },
+        [&](const nlmsghdr* reply) { tables.push_back(decode_found_table(reply, what)); });
+  }
+}
+
+// Adds `chain` to the found table it belongs to, if one of ours.
+void keep_chain(const nftnl_chain* chain, std::vector<FoundTable>& tables) {
+  // Only chains of our tables are decoded: foreign chains may use hooks we cannot represent.
+  const char* table_name = nftnl_chain_get_str(chain, NFTNL_CHAIN_TABLE);
+  if (table_name == nullptr) return;
+  FoundTable* found = find_table(tables, table_name);
+  if (found == nullptr) return;
+  state::Chain decoded = decode_chain(chain).chain;
+  // A dump resumed after another commit may show a chain twice.
+  if (found->table.find_chain(decoded.name) != nullptr) return;
+  found->table.chains.push_back(std::move(decoded));
+}
+
+NftnlChain parse_chain(const nlmsghdr* reply, const std::string& what) {
+  NftnlChain chain = make_chain();
+  if (nftnl_chain_nlmsg_parse(reply, chain.get()) < 0) throw parse_failure(what);
+  return chain;
 }
 
 bool dump_chains(NfnlSocket& socket, state::Family family, std::vector<FoundTable>& tables) {
@@ -73,18 +147,36 @@ bool dump_chains(NfnlSocket& socket, state::Family family, std::vector<FoundTabl
       nftnl_nlmsg_build_hdr(buffer, NFT_MSG_GETCHAIN, nfproto_of(family), NLM_F_DUMP, 0);
   const std::string what = "list chains " + family_name(family);
   return socket.dump(request, what, [&](const nlmsghdr* reply) {
-    const NftnlChain chain = make_chain();
-    if (nftnl_chain_nlmsg_parse(reply, chain.get()) < 0) throw parse_failure(what);
-    // Only chains of our tables are decoded: foreign chains may use hooks we cannot represent.
-    const char* table_name = nftnl_chain_get_str(chain.get(), NFTNL_CHAIN_TABLE);
-    if (table_name == nullptr) return;
-    FoundTable* found = find_table(tables, table_name);
-    if (found == nullptr) return;
-    found->table.chains.push_back(decode_chain(chain.get()).chain);
+    keep_chain(parse_chain(reply, what).get(), tables);
   });
 }
 
-bool dump_rules(NfnlSocket& socket, state::Table& table) {
+// The chains `expected` wants that the family-wide dump did not show, asked for by name: a
+// commit elsewhere can shift a resumed chain dump past one of ours, and planning from that
+// would add a chain (and its rules) that exists.
+void confirm_expected_chains(NfnlSocket& socket, std::vector<FoundTable>& tables,
+                             const state::Ruleset& expected) {
+  for (auto& found : tables) {
+    const state::Table* want = expected.find_table(found.table.family, found.table.name);
+    if (want == nullptr) continue;
+    for (const auto& chain : want->chains) {
+      if (found.table.find_chain(chain.name) != nullptr) continue;
+      const NftnlChain filter = make_chain();
+      nftnl_chain_set_str(filter.get(), NFTNL_CHAIN_TABLE, found.table.name.c_str());
+      nftnl_chain_set_str(filter.get(), NFTNL_CHAIN_NAME, chain.name.c_str());
+      const std::string what = "list chain " + family_name(found.table.family) + " " +
+                               found.table.name + " " + chain.name;
+      get_one(
+          socket, NFT_MSG_GETCHAIN, found.table.family, what,
+          [&](nlmsghdr* request) { nftnl_chain_nlmsg_build_payload(request, filter.get()); },
+          [&](const nlmsghdr* reply) { keep_chain(parse_chain(reply, what).get(), tables); });
+    }
+  }
+}
+
+// The rule dump is filtered by table in the kernel, and its resume position counts only that
+// table's rules: commits to other tables cannot make it skip or repeat one of ours.
+bool dump_rules(NfnlSocket& socket, state::Table& table, bool& complete) {
   alignas(nlmsghdr) char buffer[kRequestBufferBytes];
   nlmsghdr* request =
       nftnl_nlmsg_build_hdr(buffer, NFT_MSG_GETRULE, nfproto_of(table.family), NLM_F_DUMP, 0);
@@ -93,26 +185,37 @@ bool dump_rules(NfnlSocket& socket, state::Table& table) {
   nftnl_rule_nlmsg_build_payload(request, filter.get());
   const std::string what =
       "list table " + family_name(table.family) + " " + table.name + " (rules)";
-  bool complete = true;
+  std::vector<std::size_t> not_decoded(table.chains.size(), 0);
   const bool consistent = socket.dump(request, what, [&](const nlmsghdr* reply) {
-    DecodedRule decoded = decode_rule_message(reply);
-    if (decoded.table != table.name) return;  // a kernel that ignores the filter
-    const auto chain = std::find_if(table.chains.begin(), table.chains.end(),
-                                    [&](const state::Chain& c) { return c.name == decoded.chain; });
-    // A rule of a chain the chain dump did not show: the ruleset changed in between.
+    const RuleLocation location = rule_message_location(reply);
+    if (location.table != table.name) return;  // a kernel that ignores the filter
+    const auto chain =
+        std::find_if(table.chains.begin(), table.chains.end(),
+                     [&](const state::Chain& c) { return c.name == location.chain; });
+    // A rule of a chain the chain dump did not show: the table changed in between.
     if (chain == table.chains.end()) {
       complete = false;
       return;
     }
-    chain->rules.push_back(std::move(decoded.rule));
+    if (chain->rules.size() >= kMaxRulesDecodedPerChain) {
+      ++not_decoded[static_cast<std::size_t>(chain - table.chains.begin())];
+      return;
+    }
+    chain->rules.push_back(decode_rule_message(reply).rule);
   });
-  return consistent && complete;
+  for (std::size_t i = 0; i < table.chains.size(); ++i) {
+    if (not_decoded[i] == 0) continue;
+    state::Rule rest;
+    rest.matches.push_back(state::UnknownExpression{"and " + std::to_string(not_decoded[i]) +
+                                                    " more rules, not decoded"});
+    table.chains[i].rules.push_back(std::move(rest));
+  }
+  return consistent;
 }
 
 ObservedRuleset assemble(std::vector<FoundTable>& found,
-                         const std::vector<state::OwnedTable>& owned, std::uint32_t generation) {
+                         const std::vector<state::OwnedTable>& owned) {
   ObservedRuleset observed;
-  observed.generation = generation;
   for (const auto& wanted : owned) {
     FoundTable* table = nullptr;
     for (auto& candidate : found) {
@@ -127,43 +230,71 @@ ObservedRuleset assemble(std::vector<FoundTable>& found,
                                  " sets, maps, stateful objects or flowtables");
     }
     if (!table->unmodeled.empty()) {
-      observed.unmodeled.push_back(
-          {table->table.family, table->table.name, std::move(table->unmodeled)});
+      observed.unmodeled.push_back({table->table.family, table->table.name,
+                                    std::move(table->unmodeled), table->owner_portid});
     }
     observed.ruleset.tables.push_back(std::move(table->table));
   }
   return observed;
 }
 
-}  // namespace
-
-ObservedRuleset dump_tables(NfnlSocket& socket, const std::vector<state::OwnedTable>& owned) {
+std::vector<state::Family> families_of(const std::vector<state::OwnedTable>& owned) {
   std::vector<state::Family> families;
   for (const auto& table : owned) {
     if (std::find(families.begin(), families.end(), table.family) == families.end()) {
       families.push_back(table.family);
     }
   }
-  for (int attempt = 1; attempt <= kMaxAttempts; ++attempt) {
-    const std::uint32_t before = socket.read_generation();
-    bool consistent = true;
-    std::vector<FoundTable> found;
-    for (const state::Family family : families) {
-      std::vector<FoundTable> tables;
-      consistent &= dump_owned_tables(socket, family, owned, tables);
-      if (tables.empty()) continue;
-      consistent &= dump_chains(socket, family, tables);
-      for (auto& table : tables) consistent &= dump_rules(socket, table.table);
-      std::move(tables.begin(), tables.end(), std::back_inserter(found));
+  return families;
+}
+
+// One read of the owned tables. `whole_ruleset`: dumps that say they were interrupted make it
+// inconsistent (the caller compares generations too); otherwise only a rule of a chain we did
+// not see does.
+bool read_tables(NfnlSocket& socket, const std::vector<state::OwnedTable>& owned,
+                 const state::Ruleset& expected, bool whole_ruleset,
+                 std::vector<FoundTable>& found) {
+  bool uninterrupted = true;
+  bool complete = true;
+  for (const state::Family family : families_of(owned)) {
+    std::vector<FoundTable> tables;
+    if (whole_ruleset) {
+      uninterrupted &= dump_owned_tables(socket, family, owned, tables);
+    } else {
+      get_owned_tables(socket, family, owned, tables);
     }
-    const std::uint32_t after = socket.read_generation();
-    if (consistent && before == after) return assemble(found, owned, after);
+    if (tables.empty()) continue;
+    uninterrupted &= dump_chains(socket, family, tables);
+    if (!whole_ruleset) confirm_expected_chains(socket, tables, expected);
+    for (auto& table : tables) uninterrupted &= dump_rules(socket, table.table, complete);
+    std::move(tables.begin(), tables.end(), std::back_inserter(found));
   }
-  throw NetlinkError(EAGAIN,
-                     "read the flannel tables: the nftables ruleset changed during each of " +
-                         std::to_string(kMaxAttempts) +
-                         " dumps; another process commits continuously (`nft monitor` "
-                         "shows which)");
+  return complete && (uninterrupted || !whole_ruleset);
+}
+
+}  // namespace
+
+ObservedRuleset dump_tables(NfnlSocket& socket, const std::vector<state::OwnedTable>& owned,
+                            const state::Ruleset& expected) {
+  for (int attempt = 1; attempt <= kConsistentAttempts; ++attempt) {
+    const std::uint32_t before = socket.read_generation();
+    std::vector<FoundTable> found;
+    const bool consistent = read_tables(socket, owned, expected, true, found);
+    const std::uint32_t after = socket.read_generation();
+    if (consistent && before == after) {
+      ObservedRuleset observed = assemble(found, owned);
+      observed.generation = after;
+      return observed;
+    }
+  }
+  for (int attempt = 1; attempt <= kNarrowAttempts; ++attempt) {
+    std::vector<FoundTable> found;
+    if (read_tables(socket, owned, expected, false, found)) return assemble(found, owned);
+  }
+  throw NetlinkError(EAGAIN, "read the flannel tables: they changed during each of " +
+                                 std::to_string(kNarrowAttempts) +
+                                 " reads; another process changes them continuously (`nft monitor` "
+                                 "shows which)");
 }
 
 void order_chains_like(state::Ruleset& observed, const state::Ruleset& desired) {

@@ -28,53 +28,87 @@ state::NftOperation delete_table(state::Family family, const std::string& name) 
   return op;
 }
 
+// The kernel would refuse any change with EPERM; say who holds the table instead.
+NetlinkError owned_elsewhere(const UnmodeledTable& table) {
+  return NetlinkError(
+      EPERM, "table " + std::string(state::nft_family_name(table.family)) + " " + table.name +
+                 " is owned by another process (`flags owner`, netlink port " +
+                 std::to_string(*table.owner_portid) +
+                 "): only that process can change or delete it, and the table goes away when "
+                 "it exits. `ss -f netlink -p` as root names the process; once it is stopped, "
+                 "flannel-nftd puts its own table back within seconds");
+}
+
 std::string joined(const std::vector<std::string>& parts) {
   std::string text;
   for (const auto& part : parts) text += (text.empty() ? "" : ", ") + part;
   return text;
 }
 
-// Plans from a fresh dump and commits; ERESTART means the plan went stale before it landed,
-// so the whole cycle is repeated rather than the batch.
+// Batches conditional on the dump's generation: a stale plan is refused (ERESTART) rather
+// than applied. When other processes commit too fast for one to land, the batch goes without
+// the condition: it names only our tables, and a change to them that lands in between is an
+// event like any other, repaired next.
+constexpr int kConditionalAttempts = 2;
+
+bool may_retry(const NetlinkError& error, bool conditional) {
+  if (error.error_code() == ERESTART) return true;
+  // Unconditional: a rule we delete by handle may be gone already, a chain we add may exist.
+  return !conditional && (error.error_code() == ENOENT || error.error_code() == EEXIST);
+}
+
+// Plans from a fresh dump and commits; a refused batch means the plan went stale before it
+// landed, so the whole cycle is repeated rather than the batch.
 template <typename Plan>
 ApplyResult commit_planned(NfnlSocket& socket, const std::vector<state::OwnedTable>& owned,
-                           const Plan& plan, const char* what) {
+                           const state::Ruleset& expected, const Plan& plan, const char* what) {
   for (int attempt = 1;; ++attempt) {
-    const ObservedRuleset observed = dump_tables(socket, owned);
+    const ObservedRuleset observed = dump_tables(socket, owned, expected);
     ApplyResult result;
     result.attempts = attempt;
     result.generation_before = observed.generation;
-    result.generation_after = observed.generation;
     Planned planned = plan(observed);
     result.applied = std::move(planned.operations);
     result.notes = std::move(planned.notes);
     if (result.applied.empty()) return result;
 
-    NftBatch batch(observed.generation);
+    const bool conditional = observed.generation && attempt <= kConditionalAttempts;
+    NftBatch batch(conditional ? observed.generation : std::nullopt);
     for (const auto& operation : result.applied) add_operation(batch, operation);
     try {
       batch.send(socket);
     } catch (const NetlinkError& error) {
-      if (error.error_code() != ERESTART) throw;
+      if (!may_retry(error, conditional)) throw;
       if (attempt == kMaxCommitAttempts) {
-        throw NetlinkError(ERESTART, std::string(what) +
-                                         ": the nftables ruleset changed between dump and "
-                                         "commit " +
-                                         std::to_string(attempt) +
-                                         " times in a row; another process commits "
-                                         "continuously (`nft monitor` shows which)");
+        throw NetlinkError(error.error_code(),
+                           std::string(what) +
+                               ": the nftables ruleset changed between dump and "
+                               "commit " +
+                               std::to_string(attempt) +
+                               " times in a row; another process commits continuously (`nft "
+                               "monitor` shows which). Last: " +
+                               error.what());
       }
       continue;
     }
     result.committed = true;
-    // The batch was conditional on generation_before, and every commit advances the
+    // A conditional batch landed on generation_before, and every commit advances the
     // generation by one (skipping 0), so no second round trip is needed to know it.
-    result.generation_after = observed.generation + 1 == 0 ? 1 : observed.generation + 1;
+    if (conditional) {
+      result.generation_after = *observed.generation + 1 == 0 ? 1 : *observed.generation + 1;
+    }
     return result;
   }
 }
 
 }  // namespace
+
+std::string generation_text(const ApplyResult& result) {
+  if (!result.generation_before) return {};
+  std::string text = " (generation " + std::to_string(*result.generation_before);
+  if (result.generation_after) text += " -> " + std::to_string(*result.generation_after);
+  return text + ")";
+}
 
 std::vector<state::OwnedTable> NftablesBackend::default_owned_tables() {
   return {{state::Family::ipv4, std::string(state::kIpv4TableName)},
@@ -94,6 +128,9 @@ ApplyResult NftablesBackend::apply(const state::Ruleset& desired,
     Planned planned;
     state::Ruleset plannable = observed.ruleset;
     for (const auto& table : observed.unmodeled) {
+      if (table.owner_portid && *table.owner_portid != socket_.portid()) {
+        throw owned_elsewhere(table);
+      }
       if (desired.find_table(table.family, table.name) == nullptr) continue;  // deleted anyway
       // Delete and re-create it in the same batch, which packets see as one atomic switch:
       // the kernel cannot drop a table comment or sets in place.
@@ -111,11 +148,11 @@ ApplyResult NftablesBackend::apply(const state::Ruleset& desired,
                               std::make_move_iterator(rest.end()));
     return planned;
   };
-  return commit_planned(socket_, scope, plan, "apply the flannel tables");
+  return commit_planned(socket_, scope, desired, plan, "apply the flannel tables");
 }
 
-state::Ruleset NftablesBackend::observe() {
-  return dump_tables(socket_, owned_).ruleset;
+state::Ruleset NftablesBackend::observe(const state::Ruleset& expected) {
+  return dump_tables(socket_, owned_, expected).ruleset;
 }
 
 std::vector<state::NftOperation> NftablesBackend::cleanup() {
@@ -126,7 +163,7 @@ std::vector<state::NftOperation> NftablesBackend::cleanup() {
     }
     return planned;
   };
-  return commit_planned(socket_, owned_, plan, "delete the flannel tables").applied;
+  return commit_planned(socket_, owned_, {}, plan, "delete the flannel tables").applied;
 }
 
 }  // namespace fnft::netlink

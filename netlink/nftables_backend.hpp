@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,14 +15,19 @@ namespace fnft::netlink {
 
 struct ApplyResult {
   std::vector<state::NftOperation> applied;  // empty when the kernel already held `desired`
-  std::uint32_t generation_before = 0;       // the generation the plan was made from
-  std::uint32_t generation_after = 0;        // after our commit (== before when none)
+  // The generation the plan was made from, and the one our commit made, when known: under
+  // heavy churn elsewhere the ruleset never holds still long enough to name one.
+  std::optional<std::uint32_t> generation_before;
+  std::optional<std::uint32_t> generation_after;
   bool committed = false;
   int attempts = 1;  // dump-plan-commit cycles; > 1 when a commit met ERESTART
   // Why the plan does more than state::plan_nft_changes asked for, one line each, for the log
   // (e.g. a table re-created because it had upstream flanneld's table comment).
   std::vector<std::string> notes;
 };
+
+// " (generation 41 -> 42)", " (generation 41)" or "" when not known, for messages.
+std::string generation_text(const ApplyResult& result);
 
 class NftablesBackend {
  public:
@@ -43,7 +49,8 @@ class NftablesBackend {
   ApplyResult apply(const state::Ruleset& desired, const std::vector<state::OwnedTable>& scope);
 
   // The owned tables as the kernel holds them (chains in kernel order; see order_chains_like).
-  state::Ruleset observe();
+  // `expected` names the chains that must not be missed (see dump_tables).
+  state::Ruleset observe(const state::Ruleset& expected = {});
 
   // Deletes every owned table that exists, in one batch; returns what it deleted.
   std::vector<state::NftOperation> cleanup();

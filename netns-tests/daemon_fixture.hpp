@@ -27,6 +27,9 @@ class DaemonTest : public NetnsTest {
   // Starts `flannel-nftd run` (with `options` after the config file options) and, when
   // `wait_ready`, waits for "flannel tables in place" and for the kernel to hold the dump.
   DaemonProcess& start_daemon(std::vector<std::string> options = {}, bool wait_ready = true);
+  // Programs the next daemons are started through (e.g. {"env", "PATH=..."}); each must
+  // exec the rest of its command line.
+  void set_daemon_wrapper(std::vector<std::string> wrapper) { wrapper_ = std::move(wrapper); }
   // A path in the test's log directory, for the output of other long-lived children.
   std::string log_path(const std::string& name) const { return log_dir_.path() + "/" + name; }
   // The most recently started daemon.
@@ -74,6 +77,7 @@ class DaemonTest : public NetnsTest {
   TempDir log_dir_;
   std::string subnet_file_;
   std::vector<std::unique_ptr<DaemonProcess>> daemons_;
+  std::vector<std::string> wrapper_;
   // The last desired listing, by the dump text it was made from.
   mutable std::string cached_dump_;
   mutable std::string cached_desired_;

@@ -126,14 +126,13 @@ std::string TrackedProcess::describe() const {
 
 DaemonProcess::DaemonProcess(const FlannelNode& node, const std::string& subnet_file,
                              const std::string& net_conf_file, std::vector<std::string> options,
-                             std::string log_file)
+                             std::string log_file, std::vector<std::string> wrapper)
     : process_(
           [&] {
-            std::vector<std::string> argv =
-                in_namespace(node.node(), {FNFT_BINARY, "run", "--subnet-file=" + subnet_file,
+            wrapper.insert(wrapper.end(), {FNFT_BINARY, "run", "--subnet-file=" + subnet_file,
                                            "--net-config-path=" + net_conf_file});
-            argv.insert(argv.end(), options.begin(), options.end());
-            return argv;
+            wrapper.insert(wrapper.end(), options.begin(), options.end());
+            return in_namespace(node.node(), std::move(wrapper));
           }(),
           std::move(log_file)) {}
 

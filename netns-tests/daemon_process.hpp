@@ -53,13 +53,14 @@ class TrackedProcess {
   std::optional<std::string> exit_status_;
 };
 
-// `flannel-nftd run --subnet-file=... --net-config-path=... OPTIONS...` inside `node`'s
-// namespace (`ip netns exec` execs, so its pid is the daemon's), logging to `log_file`.
+// `WRAPPER... flannel-nftd run --subnet-file=... --net-config-path=... OPTIONS...` inside
+// `node`'s namespace (`ip netns exec` execs, and so must a wrapper such as `env` or
+// `setpriv`, so its pid is the daemon's), logging to `log_file`.
 class DaemonProcess {
  public:
   DaemonProcess(const FlannelNode& node, const std::string& subnet_file,
                 const std::string& net_conf_file, std::vector<std::string> options,
-                std::string log_file);
+                std::string log_file, std::vector<std::string> wrapper = {});
 
   pid_t pid() const { return process_.pid(); }
   TrackedProcess& process() { return process_; }

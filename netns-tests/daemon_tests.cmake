@@ -6,6 +6,10 @@
 add_executable(nft_committer ${CMAKE_CURRENT_LIST_DIR}/nft_committer.cpp)
 target_link_libraries(nft_committer PRIVATE fnft_netlink fnft_warnings)
 
+# A process sending the daemon's sockets datagrams the kernel never wrote.
+add_executable(netlink_spoofer ${CMAKE_CURRENT_LIST_DIR}/netlink_spoofer.cpp)
+target_link_libraries(netlink_spoofer PRIVATE PkgConfig::MNL fnft_warnings)
+
 add_executable(netns_daemon_tests
   ${CMAKE_CURRENT_LIST_DIR}/daemon_main.cpp
   ${CMAKE_CURRENT_LIST_DIR}/process.cpp
@@ -17,14 +21,16 @@ add_executable(netns_daemon_tests
   ${CMAKE_CURRENT_LIST_DIR}/daemon_coexistence_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/daemon_war_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/daemon_lifecycle_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/daemon_hostile_test.cpp
 )
 target_include_directories(netns_daemon_tests PRIVATE ${PROJECT_SOURCE_DIR})
 target_link_libraries(netns_daemon_tests PRIVATE fnft_warnings GTest::gtest GTest::gmock)
 target_compile_definitions(netns_daemon_tests PRIVATE
   FNFT_BINARY="$<TARGET_FILE:flannel-nftd>"
   FNFT_PROBE_BINARY="$<TARGET_FILE:traffic_probe>"
-  FNFT_COMMITTER_BINARY="$<TARGET_FILE:nft_committer>")
-add_dependencies(netns_daemon_tests flannel-nftd traffic_probe nft_committer)
+  FNFT_COMMITTER_BINARY="$<TARGET_FILE:nft_committer>"
+  FNFT_SPOOFER_BINARY="$<TARGET_FILE:netlink_spoofer>")
+add_dependencies(netns_daemon_tests flannel-nftd traffic_probe nft_committer netlink_spoofer)
 
 # Serial, like netns_tests: the CPU-time prints and packet streams want the machine to
 # themselves. The repair-war test alone waits up to ~40 s for the daemon's backoff.

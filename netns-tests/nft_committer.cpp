@@ -5,19 +5,30 @@
 //   nft_committer churn COUNT
 //       creates table ip fnft-churn with chain c, then commits COUNT separate transactions
 //       to it, alternately adding a rule to c and flushing c
+//   nft_committer churn-for SECONDS
+//       the same as churn, back to back for SECONDS (tens of thousands a second)
 //   nft_committer flush-loop ip|ip6 TABLE CHAIN SECONDS
 //       flushes TABLE's CHAIN (deletes all its rules) every millisecond for SECONDS
+//   nft_committer own-table ip|ip6 TABLE SECONDS
+//       replaces TABLE by an empty one with `flags owner` (only this process may change it;
+//       it vanishes when this process exits) in one transaction, prints "owned", holds it for
+//       SECONDS and exits
 //
 // Prints one summary line; exit 0, or 1 with the error.
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+
 #include <chrono>
 #include <cstdio>
 #include <exception>
+#include <limits>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "netlink/nft_batch.hpp"
 #include "netlink/nft_operations.hpp"
+#include "netlink/nftnl_ptr.hpp"
 #include "state/nft_plan.hpp"
 
 namespace {
@@ -43,7 +54,9 @@ void commit(fnft::netlink::NfnlSocket& socket, const std::vector<NftOperation>& 
   batch.send(socket);
 }
 
-int churn(int count) {
+// Alternately adds a rule to table ip fnft-churn and flushes it, until `count` transactions
+// or `deadline`, whichever comes first; returns how many it committed.
+long churn(long count, Clock::time_point deadline) {
   using fnft::state::Family;
   fnft::netlink::NfnlSocket socket;
   commit(socket, {operation(Kind::add_table, Family::ipv4, "fnft-churn"),
@@ -57,12 +70,40 @@ int churn(int count) {
   add_rule.rule.comment = "churn";
   const NftOperation flush = operation(Kind::flush_chain, Family::ipv4, "fnft-churn", "c");
 
+  long committed = 0;
+  for (; committed < count && Clock::now() < deadline; ++committed) {
+    commit(socket, {committed % 2 == 0 ? add_rule : flush});
+  }
+  return committed;
+}
+
+int churn_report(long count, Clock::time_point deadline) {
   const auto started = Clock::now();
-  for (int i = 0; i < count; ++i) commit(socket, {i % 2 == 0 ? add_rule : flush});
+  const long committed = churn(count, deadline);
   const auto elapsed =
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
-  std::printf("committed %d transactions in %lld ms\n", count,
+  std::printf("committed %ld transactions in %lld ms\n", committed,
               static_cast<long long>(elapsed.count()));
+  return 0;
+}
+
+int own_table(const std::string& family, const std::string& table, int seconds) {
+  const auto nfproto = family == "ip6" ? NFPROTO_IPV6 : NFPROTO_IPV4;
+  fnft::netlink::NfnlSocket socket;
+  fnft::netlink::NftBatch batch;
+  const fnft::netlink::NftnlTable existing = fnft::netlink::make_table();
+  nftnl_table_set_str(existing.get(), NFTNL_TABLE_NAME, table.c_str());
+  batch.add(NFT_MSG_DELTABLE, nfproto, 0, "delete table " + family + " " + table,
+            [&](nlmsghdr* nlh) { nftnl_table_nlmsg_build_payload(nlh, existing.get()); });
+  const fnft::netlink::NftnlTable owned = fnft::netlink::make_table();
+  nftnl_table_set_str(owned.get(), NFTNL_TABLE_NAME, table.c_str());
+  nftnl_table_set_u32(owned.get(), NFTNL_TABLE_FLAGS, NFT_TABLE_F_OWNER);
+  batch.add(NFT_MSG_NEWTABLE, nfproto, NLM_F_CREATE, "add table " + family + " " + table,
+            [&](nlmsghdr* nlh) { nftnl_table_nlmsg_build_payload(nlh, owned.get()); });
+  batch.send(socket);
+  std::printf("owned\n");
+  std::fflush(stdout);
+  std::this_thread::sleep_for(std::chrono::seconds(seconds));
   return 0;
 }
 
@@ -90,7 +131,16 @@ int flush_loop(const std::string& family, const std::string& table, const std::s
 int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
   try {
-    if (args.size() == 2 && args[0] == "churn") return churn(std::stoi(args[1]));
+    if (args.size() == 2 && args[0] == "churn") {
+      return churn_report(std::stol(args[1]), Clock::time_point::max());
+    }
+    if (args.size() == 2 && args[0] == "churn-for") {
+      return churn_report(std::numeric_limits<long>::max(),
+                          Clock::now() + std::chrono::seconds(std::stoi(args[1])));
+    }
+    if (args.size() == 4 && args[0] == "own-table") {
+      return own_table(args[1], args[2], std::stoi(args[3]));
+    }
     if (args.size() == 5 && args[0] == "flush-loop") {
       return flush_loop(args[1], args[2], args[3], std::stoi(args[4]));
     }
@@ -98,6 +148,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "nft_committer: %s\n", error.what());
     return 1;
   }
-  std::fputs("usage: nft_committer churn COUNT | flush-loop ip|ip6 TABLE CHAIN SECONDS\n", stderr);
+  std::fputs(
+      "usage: nft_committer churn COUNT | churn-for SECONDS | flush-loop ip|ip6 TABLE CHAIN "
+      "SECONDS | own-table ip|ip6 TABLE SECONDS\n",
+      stderr);
   return 2;
 }

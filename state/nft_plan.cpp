@@ -9,6 +9,12 @@ namespace {
 
 using Kind = NftOperation::Kind;
 
+// The kernel finds a rule to delete by walking its chain, so deleting k of a chain's n rules
+// by handle costs k * n: 100,000 foreign rules took a minute of kernel time that way. Past
+// this many, the chain is flushed and refilled in the same batch, linear in n (our rules lose
+// their counters, which a flood of foreign rules makes a small price).
+constexpr std::size_t kMaxRulesDeletedByHandle = 64;
+
 // A batch is only valid in this order: rules leave chains before chains are deleted (a
 // jump keeps its target busy), and chains are deleted before a same-named one is added.
 struct PlanPhases {
@@ -93,7 +99,8 @@ void plan_chain(PlanPhases& phases, const Table& table, const Chain& want, const
     phases.add.push_back(std::move(update));
   }
   if (want.rules == have->rules) return;
-  if (const auto extras = extra_rules(want.rules, have->rules)) {
+  if (const auto extras = extra_rules(want.rules, have->rules);
+      extras && extras->size() <= kMaxRulesDeletedByHandle) {
     for (const Rule* extra : *extras) {
       NftOperation remove = operation(Kind::delete_rule, table, want.name);
       remove.rule = *extra;

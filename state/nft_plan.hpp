@@ -43,7 +43,8 @@ struct OwnedTable {
 // The plan is empty when observed == desired. Otherwise, per chain:
 //  - desired rules that appear in order within the observed chain with only extra rules
 //    between them (a foreign insert, a duplicate): delete the extras by handle, so the
-//    remaining rules keep their counters;
+//    remaining rules keep their counters, unless there are more than 64 of them (deleting by
+//    handle is linear in the chain's length in the kernel: a flush keeps the repair linear);
 //  - anything else (missing, reordered or altered rules): flush the chain and append the
 //    desired rules, which the batch makes atomic for packets;
 //  - a base chain whose type, hook or priority differ is deleted and re-created;

@@ -12,7 +12,9 @@ struct RepairBudgetOptions {
   double burst = 20;
   double refill_per_second = 5;
   std::chrono::milliseconds initial_backoff{100};
-  std::chrono::milliseconds max_backoff{30'000};
+  // Short enough that the tables are whole again within about a second of a war's end; a
+  // repair costs well under a millisecond, so one a second is still negligible CPU.
+  std::chrono::milliseconds max_backoff{1'000};
   // Backoff resets after this long without a repair being needed.
   std::chrono::milliseconds quiet_period{10'000};
 };

@@ -66,6 +66,33 @@ TEST(NftPlan, ForeignRuleInsertedIntoOurChainIsDeletedByHandle) {
   EXPECT_EQ(plan[0].handle, 99u);
 }
 
+TEST(NftPlan, SixtyFourForeignRulesAreStillDeletedByHandle) {
+  Ruleset observed = with_handles(desired());
+  auto& rules = postrtg(observed).rules;
+  for (int i = 0; i < 64; ++i) rules.push_back(foreign_rule());
+  const auto plan = plan_nft_changes(desired(), observed, kOwned);
+  ASSERT_EQ(plan.size(), 64u);
+  EXPECT_EQ(plan.front().kind, NftOperation::Kind::delete_rule);
+}
+
+// Deleting by handle is a walk of the chain per rule in the kernel: 100,000 foreign rules took
+// a minute. A flood is one flush and our six rules again, whatever its size.
+TEST(NftPlan, AFloodOfForeignRulesFlushesAndRefillsTheChain) {
+  Ruleset observed = with_handles(desired());
+  auto& rules = postrtg(observed).rules;
+  const std::vector<Rule> ours = rules;
+  rules.assign(ours.begin(), ours.begin() + 3);
+  rules.insert(rules.end(), 100'000, foreign_rule());
+  rules.insert(rules.end(), ours.begin() + 3, ours.end());
+  const auto plan = plan_nft_changes(desired(), observed, kOwned);
+  ASSERT_EQ(plan.size(), 1u + 6u) << plan_text(plan).substr(0, 2000);
+  EXPECT_EQ(describe(plan[0]), "flush chain ip flannel-ipv4 postrtg");
+  for (std::size_t i = 1; i < plan.size(); ++i) {
+    EXPECT_EQ(plan[i].kind, NftOperation::Kind::add_rule);
+    EXPECT_EQ(plan[i].rule, desired().tables[0].chains[0].rules[i - 1]);
+  }
+}
+
 TEST(NftPlan, DuplicatedRuleIsDeletedKeepingTheFirst) {
   Ruleset observed = with_handles(desired());
   auto& rules = postrtg(observed).rules;

@@ -40,7 +40,10 @@ TEST(RepairBudget, AWarBacksOffExponentiallyUpToTheCap) {
   EXPECT_EQ(delays[0], 100ms);
   EXPECT_EQ(delays[1], 200ms);
   EXPECT_EQ(delays[2], 400ms);
-  EXPECT_EQ(delays.back(), 30'000ms);
+  EXPECT_EQ(delays[3], 800ms);
+  // Capped at a second, so the tables are whole within about a second of a war's end.
+  EXPECT_EQ(delays[4], 1'000ms);
+  EXPECT_EQ(delays.back(), 1'000ms);
   EXPECT_TRUE(budget.backing_off());
   EXPECT_EQ(budget.throttled_count(), 12u);
 }

@@ -1,0 +1,104 @@
+// Reading flanneld's files from disk: whatever sits at the path, the answer comes at once,
+// either the bytes or a one-line ConfigError naming the file and what is there instead.
+#include "daemon/config_files.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+namespace fnft::daemon {
+namespace {
+
+class ConfigFilesTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (std::filesystem::temp_directory_path() / "fnft-config-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+
+  // The message read_config_file throws for `file`, or what it did instead.
+  static std::string error_reading(const std::string& file) {
+    try {
+      const auto content = read_config_file(file);
+      return content ? "<read " + std::to_string(content->size()) + " bytes>" : "<absent>";
+    } catch (const state::ConfigError& error) {
+      return error.what();
+    }
+  }
+
+  std::filesystem::path dir_;
+};
+
+TEST_F(ConfigFilesTest, ReadsARegularFileAndAFileBehindASymlink) {
+  const std::string file = path("subnet.env");
+  std::ofstream(file) << "FLANNEL_NETWORK=10.244.0.0/16\n";
+  std::filesystem::create_symlink(file, path("link"));
+  EXPECT_EQ(read_config_file(file), "FLANNEL_NETWORK=10.244.0.0/16\n");
+  EXPECT_EQ(read_config_file(path("link")), "FLANNEL_NETWORK=10.244.0.0/16\n");
+}
+
+TEST_F(ConfigFilesTest, AMissingFileIsAbsent) {
+  EXPECT_EQ(read_config_file(path("missing")), std::nullopt);
+}
+
+// Opening a FIFO for reading waited for a writer: on the reactor, that was a hang.
+TEST_F(ConfigFilesTest, AFifoIsRefusedAtOnce) {
+  const std::string fifo = path("subnet.env");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_EQ(error_reading(fifo),
+            fifo +
+                ": is a FIFO (named pipe), not a regular file; expected flannel's config file "
+                "(replace it with one)");
+}
+
+TEST_F(ConfigFilesTest, ADirectoryIsRefused) {
+  std::filesystem::create_directory(path("net-conf.json"));
+  EXPECT_EQ(error_reading(path("net-conf.json")),
+            path("net-conf.json") +
+                ": is a directory, not a regular file; expected flannel's config file (replace "
+                "it with one)");
+}
+
+TEST_F(ConfigFilesTest, AUnixSocketIsRefused) {
+  const std::string socket_path = path("s");
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  socket_path.copy(address.sun_path, sizeof address.sun_path - 1);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  EXPECT_EQ(error_reading(socket_path), socket_path + ": cannot open: No such device or address");
+  ::close(fd);
+}
+
+TEST_F(ConfigFilesTest, ACharacterDeviceIsRefusedWithoutReadingIt) {
+  EXPECT_EQ(error_reading("/dev/zero"),
+            "/dev/zero: is a character device, not a regular file; expected flannel's config "
+            "file (replace it with one)");
+}
+
+TEST_F(ConfigFilesTest, ASymlinkLoopIsRefused) {
+  std::filesystem::create_symlink(path("b"), path("a"));
+  std::filesystem::create_symlink(path("a"), path("b"));
+  EXPECT_EQ(error_reading(path("a")),
+            path("a") + ": cannot open: Too many levels of symbolic links");
+}
+
+TEST_F(ConfigFilesTest, AFileOverTheLimitIsRefused) {
+  const std::string file = path("net-conf.json");
+  std::ofstream(file) << std::string(kMaxConfigFileSize + 1, ' ');
+  EXPECT_EQ(error_reading(file),
+            file + ": is larger than 1024 KiB; expected a small flannel config file");
+}
+
+}  // namespace
+}  // namespace fnft::daemon
