@@ -23,7 +23,7 @@
 #include "bench/stats.hpp"
 #include "daemon/child_process.hpp"
 #include "netlink/nfnl_socket.hpp"
-#include "netlink/nftables_backend.hpp"
+#include "netlink/nft_table_sync.hpp"
 #include "state/desired_ruleset.hpp"
 
 namespace po = boost::program_options;
@@ -63,7 +63,7 @@ int run(const Options& options) {
   enter_private_network_namespace();
 
   netlink::NfnlSocket socket;
-  netlink::NftablesBackend backend(socket);
+  netlink::NftTableSync backend(socket);
   const state::NodeConfig config = dual_stack_config();
   const ApplyInputs inputs{backend, config, state::desired_nft_ruleset(config)};
   std::vector<std::string> skipped;

@@ -89,7 +89,7 @@ void wait_for_deferred_nftables_work() {
 std::vector<ApplyMethod> apply_methods(const ApplyInputs& inputs,
                                        std::vector<std::string>& skipped) {
   // Pointers, copied into the lambdas: `inputs` outlives every method.
-  netlink::NftablesBackend* backend = &inputs.backend;
+  netlink::NftTableSync* backend = &inputs.backend;
   const state::Ruleset* desired = &inputs.desired;
   const auto delete_flannel_tables = [backend] { backend->cleanup(); };
   const auto transaction = std::make_shared<const std::string>(knftables_transaction(*desired));
@@ -97,7 +97,7 @@ std::vector<ApplyMethod> apply_methods(const ApplyInputs& inputs,
 
   std::vector<ApplyMethod> methods;
   methods.push_back({"in-process", "in-process apply (libnftnl batch)",
-                     "NftablesBackend::apply() from an empty state: dump our tables, plan, "
+                     "NftTableSync::apply() from an empty state: dump our tables, plan, "
                      "one batch, acks, read the generation",
                      delete_flannel_tables,
                      [backend, desired] {
@@ -106,7 +106,7 @@ std::vector<ApplyMethod> apply_methods(const ApplyInputs& inputs,
                      },
                      delete_flannel_tables, false});
   methods.push_back({"reapply", "in-process re-apply, unchanged",
-                     "NftablesBackend::apply() when the kernel already holds the ruleset: "
+                     "NftTableSync::apply() when the kernel already holds the ruleset: "
                      "dump and compare, no commit",
                      [backend, desired] { backend->apply(*desired); },
                      [backend, desired] {

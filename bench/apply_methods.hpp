@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "netlink/nftables_backend.hpp"
+#include "netlink/nft_table_sync.hpp"
 #include "state/config.hpp"
 #include "state/ruleset.hpp"
 
@@ -26,7 +26,7 @@ struct ApplyMethod {
 };
 
 struct ApplyInputs {
-  netlink::NftablesBackend& backend;
+  netlink::NftTableSync& backend;
   state::NodeConfig config;
   state::Ruleset desired;
 };

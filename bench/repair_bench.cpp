@@ -34,7 +34,7 @@
 #include "bench/report.hpp"
 #include "bench/stats.hpp"
 #include "daemon/child_process.hpp"
-#include "netlink/nftables_backend.hpp"
+#include "netlink/nft_table_sync.hpp"
 #include "state/config_parse.hpp"
 #include "state/desired_ruleset.hpp"
 #include "state/nft_text.hpp"
@@ -157,7 +157,7 @@ int run(const Options& options) {
   GenerationMonitor monitor;
   netlink::NfnlSocket command;
   const RepairContext context{command, monitor, desired,
-                              netlink::NftablesBackend::default_owned_tables()};
+                              netlink::NftTableSync::default_owned_tables()};
 
   std::vector<std::string> daemon_args{"run",
                                        "--mode=nftables",

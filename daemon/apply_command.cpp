@@ -1,13 +1,13 @@
-// `flannel-nftd apply`: one reconciliation, verified by reading the kernel back.
+// `flannel-nftd apply`: one reconciliation in the configured mode, verified by reading the
+// kernel back, then every trace of the other modes removed.
 #include <iostream>
 
+#include "daemon/backend_choice.hpp"
+#include "daemon/backend_set.hpp"
 #include "daemon/config_files.hpp"
 #include "daemon/options.hpp"
+#include "daemon/run_to_completion.hpp"
 #include "daemon/verbs.hpp"
-#include "netlink/nft_dump.hpp"
-#include "netlink/nftables_backend.hpp"
-#include "state/desired_ruleset.hpp"
-#include "state/ruleset_diff.hpp"
 
 namespace po = boost::program_options;
 
@@ -17,10 +17,12 @@ namespace {
 constexpr const char* kUsage =
     "Usage: flannel-nftd apply [options]\n"
     "\n"
-    "Bring this node's flannel tables to the desired state in one atomic nftables transaction,\n"
-    "read them back, and exit 0 when the kernel holds exactly the desired ruleset. Existing\n"
-    "tables (also those of flanneld's own nftables mode) are taken over in place. Prints each\n"
-    "change in nft syntax; applying an unchanged state commits nothing.\n";
+    "Bring this node's flannel rules to the desired state in one atomic transaction per\n"
+    "family, read them back, and exit 0 when the kernel holds exactly them; then remove\n"
+    "every trace of the other modes (the new mode's rules are in place first, so no packet\n"
+    "meets a moment without them). Existing tables and chains (also those upstream flanneld\n"
+    "left) are taken over in place. Prints each change; applying an unchanged state commits\n"
+    "nothing.\n";
 
 }  // namespace
 
@@ -35,31 +37,57 @@ int apply_command(const std::vector<std::string>& args) {
   }
   finish_config_options(vm, options);
   const LoadedConfig config = load_config(options);
-  require_nftables_mode(config.mode, "apply");
 
-  const state::Ruleset desired = state::desired_nft_ruleset(config.node);
+  boost::asio::io_context io;
   netlink::NfnlSocket socket;
-  netlink::NftablesBackend backend(socket);
-  const netlink::ApplyResult result = backend.apply(desired);
-  for (const auto& note : result.notes) std::cout << "# " << note << "\n";
-  for (const auto& operation : result.applied) std::cout << state::describe(operation) << "\n";
+  BackendSet backends(io, socket, std::chrono::seconds(5));
+  const ChosenBackend chosen = run_to_completion<ChosenBackend>(io, [&](auto done) {
+    choose_backend(io, config.mode, config.mode_reason, options.iptables_backend, done);
+  });
+  for (const auto& warning : chosen.warnings) std::cerr << "warning: " << warning << "\n";
+  Backend& backend = backends.of(chosen.kind);
+  std::cout << "# " << to_string(chosen.kind) << " mode (" << chosen.reason << ")\n";
 
-  state::Ruleset observed = backend.observe(desired);
-  netlink::order_chains_like(observed, desired);
-  if (observed != desired) {
-    std::cerr << "flannel-nftd apply: the kernel does not hold the desired ruleset after the "
-                 "commit (another process changed it meanwhile?):\n"
-              << state::diff_text(desired, observed);
+  const BackendResult result = run_to_completion<BackendResult>(
+      io, [&](auto done) { backend.apply(config.node, {}, done); });
+  for (const auto& note : result.notes) std::cout << "# " << note << "\n";
+  if (result.error) {
+    std::cerr << "flannel-nftd apply: " << *result.error << "\n";
+    return kExitFailure;
+  }
+  for (const auto& change : result.changes) std::cout << change << "\n";
+
+  const BackendObservation observed = run_to_completion<BackendObservation>(
+      io, [&](auto done) { backend.observe(config.node, done); });
+  if (observed.error || !observed.matches) {
+    std::cerr << "flannel-nftd apply: the kernel does not hold the desired rules after the "
+                 "commit (another process changed them meanwhile?):\n"
+              << observed.error.value_or(observed.difference);
     return kExitFailure;
   }
   if (result.committed) {
-    std::cout << "applied " << result.applied.size() << " change(s)"
-              << netlink::generation_text(result) << "\n";
+    std::cout << "applied " << result.changes.size() << " change(s)" << result.generation << "\n";
   } else {
-    std::cout << "the kernel already holds the desired ruleset" << netlink::generation_text(result)
-              << "\n";
+    std::cout << "the kernel already holds the desired rules" << result.generation << "\n";
   }
-  return kExitOk;
+
+  int exit_code = kExitOk;
+  run_to_completion<bool>(io, [&](auto done) {
+    backends.clean_all_but(
+        chosen.kind,
+        [&](BackendKind kind, const BackendResult& removed) {
+          for (const auto& change : removed.changes) {
+            std::cout << "removed the " << to_string(kind) << " mode's " << change << "\n";
+          }
+          if (removed.error) {
+            std::cerr << "flannel-nftd apply: could not remove the " << to_string(kind)
+                      << " mode's rules: " << *removed.error << "\n";
+            exit_code = kExitFailure;
+          }
+        },
+        [done] { done(true); });
+  });
+  return exit_code;
 }
 
 }  // namespace fnft::daemon

@@ -1,11 +1,11 @@
-// `flannel-nftd cleanup`: remove everything a mode installs.
+// `flannel-nftd cleanup`: remove everything a mode installs, or every mode's.
 #include <iostream>
 
+#include "daemon/backend_set.hpp"
 #include "daemon/config_files.hpp"
-#include "daemon/iptables_mode_cleanup.hpp"
 #include "daemon/options.hpp"
+#include "daemon/run_to_completion.hpp"
 #include "daemon/verbs.hpp"
-#include "netlink/nftables_backend.hpp"
 
 namespace po = boost::program_options;
 
@@ -13,23 +13,15 @@ namespace fnft::daemon {
 namespace {
 
 constexpr const char* kUsage =
-    "Usage: flannel-nftd cleanup [--mode=nftables|iptables] [--net-config-path=F]\n"
+    "Usage: flannel-nftd cleanup [--mode=nftables|iptables|all] [--net-config-path=F]\n"
     "\n"
     "Remove what a mode installs and print what was removed. nftables: table ip flannel-ipv4\n"
     "and table ip6 flannel-ipv6, in one transaction. iptables: flanneld's chains FLANNEL-POSTRTG\n"
-    "and FLANNEL-FWD and the jumps to them, for iptables and ip6tables, in both iptables-nft\n"
-    "and iptables-legacy (one atomic iptables-restore each). Rules are otherwise never removed:\n"
-    "stopping the daemon leaves them in place so pods keep their egress.\n";
-
-int cleanup_iptables_mode() {
-  const IptablesModeCleanup report = clean_iptables_mode();
-  for (const auto& line : report.removed) std::cout << "removed " << line << "\n";
-  for (const auto& problem : report.problems)
-    std::cerr << "flannel-nftd cleanup: " << problem << "\n";
-  if (report.removed.empty() && report.problems.empty())
-    std::cout << "no flannel iptables rule was present\n";
-  return report.problems.empty() ? kExitOk : kExitFailure;
-}
+    "and FLANNEL-FWD wherever they are, every rule that jumps to them, and every rule with\n"
+    "flanneld's comments (older flanneld put them straight into POSTROUTING), for iptables and\n"
+    "ip6tables, in both iptables-nft and iptables-legacy (one atomic iptables-restore each).\n"
+    "all: both. Rules are otherwise never removed: stopping the daemon leaves them in place so\n"
+    "pods keep their egress.\n";
 
 }  // namespace
 
@@ -39,7 +31,7 @@ int cleanup_command(const std::vector<std::string>& args) {
   po::options_description description("Options");
   // clang-format off
   description.add_options()
-      ("mode", po::value(&mode_text)->value_name("nftables|iptables"),
+      ("mode", po::value(&mode_text)->value_name("nftables|iptables|all"),
        "which mode's rules to remove; default: net-conf.json EnableNFTables, else iptables")
       ("net-config-path", po::value(&net_config_path)->default_value(kDefaultNetConfigPath),
        "flannel's net-conf.json, read only to pick the default mode")
@@ -50,24 +42,47 @@ int cleanup_command(const std::vector<std::string>& args) {
     std::cout << kUsage << "\n" << description << "\n";
     return kExitOk;
   }
-  std::optional<state::Mode> mode;
-  if (vm.count("mode") != 0) {
-    mode = parse_mode(mode_text);
+  std::vector<BackendKind> kinds;
+  if (mode_text == "all") {
+    kinds.assign(BackendSet::kAll.begin(), BackendSet::kAll.end());
+  } else {
+    std::optional<state::Mode> mode;
+    if (vm.count("mode") != 0) mode = parse_mode(mode_text);
+    std::optional<state::NetConf> net_conf;
+    if (!mode) {
+      if (const auto text = read_config_file(net_config_path))
+        net_conf = state::parse_net_conf(*text, net_config_path);
+    }
+    if (state::resolve_mode(mode, net_conf) == state::Mode::nftables) {
+      kinds = {BackendKind::nftables};
+    } else {
+      kinds = {BackendKind::iptables_nft, BackendKind::iptables_legacy};
+    }
   }
-  std::optional<state::NetConf> net_conf;
-  if (!mode) {
-    if (const auto text = read_config_file(net_config_path))
-      net_conf = state::parse_net_conf(*text, net_config_path);
-  }
-  if (state::resolve_mode(mode, net_conf) == state::Mode::iptables) return cleanup_iptables_mode();
 
+  boost::asio::io_context io;
   netlink::NfnlSocket socket;
-  netlink::NftablesBackend backend(socket);
-  const auto removed = backend.cleanup();
-  for (const auto& operation : removed) std::cout << state::describe(operation) << "\n";
-  std::cout << (removed.empty() ? "no flannel table was present\n"
-                                : "removed " + std::to_string(removed.size()) + " table(s)\n");
-  return kExitOk;
+  BackendSet backends(io, socket, std::chrono::seconds(5));
+  std::size_t removed = 0;
+  int exit_code = kExitOk;
+  run_to_completion<bool>(io, [&](auto done) {
+    backends.clean(
+        kinds,
+        [&](BackendKind kind, const BackendResult& result) {
+          for (const auto& change : result.changes) {
+            std::cout << "removed (" << to_string(kind) << ") " << change << "\n";
+          }
+          removed += result.changes.size();
+          if (result.error) {
+            std::cerr << "flannel-nftd cleanup: " << to_string(kind) << ": " << *result.error
+                      << "\n";
+            exit_code = kExitFailure;
+          }
+        },
+        [done] { done(true); });
+  });
+  if (removed == 0 && exit_code == kExitOk) std::cout << "no flannel rule was present\n";
+  return exit_code;
 }
 
 }  // namespace fnft::daemon

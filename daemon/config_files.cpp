@@ -76,6 +76,16 @@ LoadedConfig load_config(const ConfigOptions& options) {
   loaded.node = state::resolve_node_config(loaded.subnet_env, options.subnet_file, loaded.net_conf,
                                            options.net_config_path, options.rules);
   loaded.mode = state::resolve_mode(options.mode, loaded.net_conf);
+  if (options.mode) {
+    loaded.mode_reason =
+        "--mode=" + std::string(loaded.mode == state::Mode::nftables ? "nftables" : "iptables");
+  } else if (loaded.mode == state::Mode::nftables) {
+    loaded.mode_reason = options.net_config_path + ": \"EnableNFTables\": true";
+  } else {
+    loaded.mode_reason = (loaded.net_conf ? options.net_config_path + " does not enable NFTables"
+                                          : "no " + options.net_config_path) +
+                         ": flannel's default, the iptables mode";
+  }
   return loaded;
 }
 

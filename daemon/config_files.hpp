@@ -20,6 +20,7 @@ std::optional<std::string> read_config_file(const std::string& path);
 struct LoadedConfig {
   state::NodeConfig node;
   state::Mode mode = state::Mode::iptables;
+  std::string mode_reason;  // "--mode=nftables", "/etc/kube-flannel/net-conf.json: EnableNFTables"
   std::optional<state::NetConf> net_conf;
   state::SubnetEnv subnet_env;
 };

@@ -26,12 +26,8 @@ constexpr std::chrono::seconds kForeignReportPeriod{60};
 
 }  // namespace
 
-NftEventSource::NftEventSource(boost::asio::io_context& io, std::vector<state::OwnedTable> owned,
-                               Handlers handlers)
-    : socket_(event_socket_options()),
-      readable_(io),
-      assembler_(std::move(owned)),
-      handlers_(std::move(handlers)) {
+NftEventSource::NftEventSource(boost::asio::io_context& io, Handlers handlers)
+    : socket_(event_socket_options()), readable_(io), handlers_(std::move(handlers)) {
   socket_.subscribe(NFNLGRP_NFTABLES);
   readable_.assign(socket_.fd());
 }

@@ -26,13 +26,16 @@ class NftEventSource {
   };
 
   // Subscribes at construction, so that a dump taken afterwards misses nothing.
-  NftEventSource(boost::asio::io_context& io, std::vector<state::OwnedTable> owned,
-                 Handlers handlers);
+  NftEventSource(boost::asio::io_context& io, Handlers handlers);
   ~NftEventSource();
   NftEventSource(const NftEventSource&) = delete;
   NftEventSource& operator=(const NftEventSource&) = delete;
 
   void start() { wait_readable(); }
+  // What counts as a change to our rules (the active backend's watched objects).
+  void set_watched(std::vector<netlink::WatchedTable> watched) {
+    assembler_.set_watched(std::move(watched));
+  }
   std::uint64_t overruns() const { return overruns_; }
   std::uint64_t receive_errors() const { return receive_errors_; }
   // Datagrams dropped because a process, not the kernel, sent them.

@@ -4,9 +4,7 @@
 
 #include <csignal>
 
-#include "daemon/config_files.hpp"
-#include "daemon/iptables_mode_cleanup.hpp"
-#include "state/desired_ruleset.hpp"
+#include "daemon/backend_choice.hpp"
 
 namespace fnft::daemon {
 namespace {
@@ -24,41 +22,39 @@ std::string describe_config(const state::NodeConfig& config) {
   return text;
 }
 
+std::string_view cleanup_mode_flag(BackendKind kind) {
+  return kind == BackendKind::nftables ? "nftables" : "iptables";
+}
+
 }  // namespace
 
 NodeDaemon::NodeDaemon(boost::asio::io_context& io, RunOptions options)
     : io_(io),
       options_(std::move(options)),
       instance_lock_(io),
-      backend_(command_socket_),
-      events_(io, backend_.owned_tables(),
-              {[this](std::vector<netlink::NftTransaction> transactions) {
-                 reconciler_.transactions(transactions);
-               },
-               [this](const std::string& why) { reconciler_.resync(why); }}),
-      reconciler_(io, backend_, command_socket_.portid(), options_.reconciler),
+      backends_(io, command_socket_, options_.iptables_resync),
+      events_(io, {[this](std::vector<netlink::NftTransaction> transactions) {
+                     reconciler_.transactions(transactions);
+                   },
+                   [this](const std::string& why) { reconciler_.resync(why); }}),
+      reconciler_(
+          io,
+          [this](const netlink::NftTransaction& transaction) {
+            return backends_.is_own(transaction);
+          },
+          options_.reconciler),
       watcher_(io, {options_.config.subnet_file, options_.config.net_config_path},
                [this] { reload("a config file changed"); }),
       notifier_(io),
       signals_(io, SIGHUP, SIGTERM, SIGINT),
-      resync_timer_(io) {
+      resync_timer_(io),
+      poll_timer_(io) {
   // SIGUSR1 would end the process; here it asks for the status line.
   signals_.add(SIGUSR1);
   reconciler_.on_reconciled([this](bool committed) { reconciled(committed); });
 }
 
 void NodeDaemon::start() {
-  // Step 1 of the repair loop (docs/design.md): the iptables mode's rules would masquerade the same
-  // packets a second time, so they go before ours are applied. Child processes, run before the
-  // reactor starts, so nothing waits on them later.
-  const IptablesModeCleanup iptables = clean_iptables_mode();
-  for (const auto& line : iptables.removed) spdlog::info("removed the iptables mode's {}", line);
-  for (const auto& problem : iptables.problems) {
-    spdlog::warn(
-        "could not remove the iptables mode's rules: {}; run `flannel-nftd cleanup "
-        "--mode=iptables` as root once",
-        problem);
-  }
   events_.start();
   watcher_.start();
   wait_for_signal();
@@ -68,6 +64,10 @@ void NodeDaemon::start() {
 }
 
 void NodeDaemon::reload(const std::string& why) {
+  if (choosing_) {
+    reload_again_ = why;
+    return;
+  }
   LoadedConfig loaded;
   try {
     loaded = load_config(options_.config);
@@ -80,25 +80,65 @@ void NodeDaemon::reload(const std::string& why) {
     }
     return;
   }
-  if (loaded.mode != state::Mode::nftables) {
-    const std::string why_iptables =
-        loaded.net_conf
-            ? options_.config.net_config_path + " does not set \"EnableNFTables\": true"
-            : options_.config.net_config_path + " is absent, so the mode defaults to iptables";
-    spdlog::error(
-        "{}: `run` supports the nftables mode only so far; pass --mode=nftables or set "
-        "\"EnableNFTables\": true{}",
-        why_iptables, config_ ? "; keeping the rules in place" : "");
+  // The iptables mode stays on the iptables its backend was chosen for: the rules we add
+  // would otherwise count for the backend they are in at the next choice.
+  const bool keep_iptables = loaded.mode == state::Mode::iptables && active_ != nullptr &&
+                             active_->kind() != BackendKind::nftables &&
+                             options_.config.iptables_backend == IptablesBackendOption::automatic;
+  if (keep_iptables) {
+    activate(*active_, loaded.mode_reason, loaded);
     return;
   }
-  if (config_ == loaded.node) {
-    spdlog::debug("{}: configuration unchanged", why);
+  choosing_ = true;
+  choose_backend(io_, loaded.mode, loaded.mode_reason, options_.config.iptables_backend,
+                 [this, loaded, why](const ChosenBackend& chosen) {
+                   choosing_ = false;
+                   set_warnings(chosen.warnings);
+                   activate(backends_.of(chosen.kind), chosen.reason, loaded);
+                   if (reload_again_) reload(*std::exchange(reload_again_, std::nullopt));
+                 });
+}
+
+void NodeDaemon::activate(Backend& backend, const std::string& reason, const LoadedConfig& loaded) {
+  const bool switched = active_ != &backend;
+  if (switched) {
+    spdlog::info("{} the {} mode ({})", active_ == nullptr ? "using" : "switching to",
+                 to_string(backend.kind()), reason);
+    active_ = &backend;
+    events_.set_watched(backend.watched());
+    clean_others_pending_ = true;
+    arm_poll();
+  } else if (config_ == loaded.node) {
+    spdlog::debug("configuration unchanged");
     return;
   }
-  spdlog::info("{}: {}", config_ ? "configuration changed" : "configuration",
+  spdlog::info("{}: {}", config_ && !switched ? "configuration changed" : "configuration",
                describe_config(loaded.node));
   config_ = loaded.node;
-  reconciler_.set_desired(state::desired_nft_ruleset(loaded.node));
+  reconciler_.set_target(backend, loaded.node);
+}
+
+void NodeDaemon::clean_other_modes() {
+  backends_.clean_all_but(
+      active_->kind(),
+      [](BackendKind kind, const BackendResult& result) {
+        for (const auto& change : result.changes) {
+          spdlog::info("removed the {} mode's rules: {}", to_string(kind), change);
+        }
+        if (result.error) {
+          spdlog::warn(
+              "could not remove the {} mode's rules: {}; run `flannel-nftd cleanup --mode={}` "
+              "as root once",
+              to_string(kind), *result.error, cleanup_mode_flag(kind));
+        }
+      },
+      [] {});
+}
+
+void NodeDaemon::set_warnings(std::vector<std::string> warnings) {
+  if (warnings == warnings_) return;
+  for (const auto& warning : warnings) spdlog::warn("{}", warning);
+  warnings_ = std::move(warnings);
 }
 
 void NodeDaemon::arm_resync() {
@@ -106,7 +146,20 @@ void NodeDaemon::arm_resync() {
   resync_timer_.async_wait([this](const boost::system::error_code& error) {
     if (error) return;
     reconciler_.resync("periodic safety resync");
+    clean_others_pending_ = true;  // a restarted flanneld may have put its rules back
     arm_resync();
+  });
+}
+
+void NodeDaemon::arm_poll() {
+  poll_timer_.cancel();
+  const auto period = active_ != nullptr ? active_->poll_period() : std::nullopt;
+  if (!period) return;
+  poll_timer_.expires_after(*period);
+  poll_timer_.async_wait([this](const boost::system::error_code& error) {
+    if (error) return;
+    reconciler_.resync("iptables-legacy poll");
+    arm_poll();
   });
 }
 
@@ -119,7 +172,7 @@ void NodeDaemon::wait_for_signal() {
       return;
     }
     if (signal == SIGHUP) {
-      spdlog::info("SIGHUP: reloading the configuration and re-reading the kernel's tables ({})",
+      spdlog::info("SIGHUP: reloading the configuration and re-reading the kernel's rules ({})",
                    activity());
       reload("SIGHUP");
       reconciler_.resync("SIGHUP");
@@ -134,31 +187,41 @@ void NodeDaemon::wait_for_signal() {
 }
 
 void NodeDaemon::reconciled(bool committed) {
+  if (clean_others_pending_) {
+    clean_others_pending_ = false;
+    clean_other_modes();
+  }
   if (!ready_) {
     // READY=1 promises the rules are in place: read them back once before saying so. A
-    // mismatch means someone changed them meanwhile; their commit's event brings us back.
-    if (!reconciler_.kernel_matches_desired()) return;
-    ready_ = true;
-    spdlog::info("flannel tables in place; watching for changes");
-    notifier_.ready("flannel tables in place");
+    // mismatch means someone changed them meanwhile; their commit (or the next poll) brings
+    // us back here.
+    reconciler_.verify([this](bool matches) {
+      if (!matches || ready_) return;
+      ready_ = true;
+      spdlog::info("flannel rules in place ({} mode); watching for changes",
+                   to_string(active_->kind()));
+      notifier_.ready("flannel rules in place; " + activity());
+    });
     return;
   }
-  if (committed) notifier_.status("flannel tables in place; " + activity());
+  if (committed) notifier_.status("flannel rules in place; " + activity());
 }
 
 std::string NodeDaemon::activity() const {
   const auto& stats = reconciler_.stats();
-  std::string text = std::to_string(stats.repairs) + " repair(s)";
+  std::string text = active_ != nullptr ? std::string(to_string(active_->kind())) + " mode, " : "";
+  text += std::to_string(stats.repairs) + " repair(s)";
   if (reconciler_.throttled() != 0)
     text += " (" + std::to_string(reconciler_.throttled()) + " delayed by a repair war)";
-  text += ", " + std::to_string(stats.foreign_transactions) + " foreign commit(s) to our tables, " +
-          std::to_string(stats.unrelated_transactions) + " to other tables";
+  text += ", " + std::to_string(stats.foreign_transactions) + " foreign commit(s) to our rules, " +
+          std::to_string(stats.unrelated_transactions) + " to others";
   if (events_.overruns() != 0)
     text += ", " + std::to_string(events_.overruns()) + " event overrun(s)";
   if (events_.foreign_datagrams() != 0)
     text += ", " + std::to_string(events_.foreign_datagrams()) +
             " datagram(s) from other processes dropped";
   if (stats.failures != 0) text += ", " + std::to_string(stats.failures) + " failed apply(s)";
+  if (!warnings_.empty()) text += ", " + std::to_string(warnings_.size()) + " warning(s)";
   return text;
 }
 

@@ -1,5 +1,9 @@
 // `flannel-nftd run`: everything on one Boost.Asio reactor, no thread, no lock. The event
 // socket subscribes before the first dump, so no foreign commit is missed in between.
+//
+// The mode (nftables, or iptables through iptables-nft or iptables-legacy) follows the
+// configuration, live: a switch commits the new mode's rules first and only then removes
+// every trace of the others, so no packet meets a moment without masquerade.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -7,6 +11,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <optional>
 
+#include "daemon/backend_set.hpp"
+#include "daemon/config_files.hpp"
 #include "daemon/config_watcher.hpp"
 #include "daemon/instance_lock.hpp"
 #include "daemon/nft_event_source.hpp"
@@ -14,13 +20,14 @@
 #include "daemon/reconciler.hpp"
 #include "daemon/systemd_notify.hpp"
 #include "netlink/nfnl_socket.hpp"
-#include "netlink/nftables_backend.hpp"
 
 namespace fnft::daemon {
 
 struct RunOptions {
   ConfigOptions config;
   std::chrono::seconds resync_period{300};
+  // How often iptables-legacy, which sends no events, is read (flanneld: 5 s).
+  std::chrono::milliseconds iptables_resync{5000};
   Reconciler::Options reconciler;
 };
 
@@ -32,7 +39,13 @@ class NodeDaemon {
 
  private:
   void reload(const std::string& why);
+  // The configuration and the backend it asks for are known: apply them.
+  void activate(Backend& backend, const std::string& reason, const LoadedConfig& loaded);
+  // After the first apply of a mode: every trace of the other modes goes.
+  void clean_other_modes();
+  void set_warnings(std::vector<std::string> warnings);
   void arm_resync();
+  void arm_poll();
   void wait_for_signal();
   void reconciled(bool committed);
   // What the daemon has done so far, for STATUS= and the log.
@@ -43,14 +56,22 @@ class NodeDaemon {
   // First: nothing is touched before we know we are the namespace's only daemon.
   InstanceLock instance_lock_;
   netlink::NfnlSocket command_socket_;
-  netlink::NftablesBackend backend_;
+  BackendSet backends_;
+  Backend* active_ = nullptr;
   NftEventSource events_;
   Reconciler reconciler_;
   ConfigWatcher watcher_;
   SystemdNotifier notifier_;
   boost::asio::signal_set signals_;
   boost::asio::steady_timer resync_timer_;
+  boost::asio::steady_timer poll_timer_;
   std::optional<state::NodeConfig> config_;  // the last valid configuration
+  // Choosing an iptables backend reads both iptables first: a reload asked for meanwhile
+  // runs once it is done.
+  bool choosing_ = false;
+  std::optional<std::string> reload_again_;
+  bool clean_others_pending_ = false;
+  std::vector<std::string> warnings_;
   bool ready_ = false;
 };
 

@@ -15,7 +15,12 @@ po::options_description config_options_description(ConfigOptions& out) {
       ("net-config-path", po::value(&out.net_config_path)->default_value(kDefaultNetConfigPath),
        "flannel's net-conf.json (optional: etcd mode has none)")
       ("mode", po::value<std::string>()->value_name("nftables|iptables"),
-       "rule backend; default: net-conf.json EnableNFTables, else iptables")
+       "nftables: tables ip flannel-ipv4/ip6 flannel-ipv6; iptables: flanneld's chains. "
+       "Default: net-conf.json EnableNFTables, else iptables (flannel's default)")
+      ("iptables-backend", po::value<std::string>()->default_value("auto")
+           ->value_name("auto|nft|legacy"),
+       "the iptables the iptables mode writes to; auto: the one holding kubelet's "
+       "KUBE-IPTABLES-HINT/KUBE-KUBELET-CANARY chain, else the one with more rules, else nft")
       ("ip-masq", po::value(&out.rules.ip_masq)->default_value(true)->implicit_value(true),
        "install the pod masquerade rules")
       ("forward-rules", po::value(&out.rules.forward_rules)->default_value(true)->implicit_value(true),
@@ -44,22 +49,25 @@ state::Mode parse_mode(const std::string& text) {
   throw UsageError("--mode: \"" + text + "\" is not a mode; expected nftables or iptables");
 }
 
+IptablesBackendOption parse_iptables_backend(const std::string& text) {
+  if (text == "auto") return IptablesBackendOption::automatic;
+  if (text == "nft") return IptablesBackendOption::nft;
+  if (text == "legacy") return IptablesBackendOption::legacy;
+  throw UsageError("--iptables-backend: \"" + text +
+                   "\" is not a backend; expected auto, nft or legacy");
+}
+
 void finish_config_options(const po::variables_map& vm, ConfigOptions& out) {
   if (vm.count("mode") != 0) {
     out.mode = parse_mode(vm["mode"].as<std::string>());
+  }
+  if (vm.count("iptables-backend") != 0) {
+    out.iptables_backend = parse_iptables_backend(vm["iptables-backend"].as<std::string>());
   }
   if (vm.count("ip-masq-fully-random-disable") != 0 &&
       vm["ip-masq-fully-random-disable"].as<bool>()) {
     out.rules.masq_fully_random = false;
   }
-}
-
-void require_nftables_mode(state::Mode mode, const std::string& verb) {
-  if (mode == state::Mode::nftables) return;
-  throw UsageError("`" + verb +
-                   "` supports the nftables mode only so far; pass --mode=nftables "
-                   "or set \"EnableNFTables\": true in net-conf.json (iptables mode: use `dump "
-                   "--mode=iptables` with iptables-restore)");
 }
 
 }  // namespace fnft::daemon

@@ -17,10 +17,14 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
 
+// --iptables-backend: which iptables the iptables mode writes to.
+enum class IptablesBackendOption { automatic, nft, legacy };
+
 struct ConfigOptions {
   std::string subnet_file = kDefaultSubnetFile;
   std::string net_config_path = kDefaultNetConfigPath;
   std::optional<state::Mode> mode;
+  IptablesBackendOption iptables_backend = IptablesBackendOption::automatic;
   state::RuleOptions rules;
 };
 
@@ -30,7 +34,7 @@ class UsageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// --subnet-file, --net-config-path, --mode, --ip-masq, --forward-rules,
+// --subnet-file, --net-config-path, --mode, --iptables-backend, --ip-masq, --forward-rules,
 // --ip-masq-fully-random-disable.
 boost::program_options::options_description config_options_description(ConfigOptions& out);
 
@@ -40,13 +44,12 @@ boost::program_options::variables_map parse_verb_arguments(
     const std::vector<std::string>& args,
     const boost::program_options::options_description& description);
 
-// Applies what Program_options cannot express directly (the mode string).
+// Applies what Program_options cannot express directly (the mode and backend strings).
 void finish_config_options(const boost::program_options::variables_map& vm, ConfigOptions& out);
 
 // "nftables" or "iptables"; anything else is a UsageError.
 state::Mode parse_mode(const std::string& text);
-
-// The iptables mode's backend is not part of this build yet: say so plainly (exit 2).
-void require_nftables_mode(state::Mode mode, const std::string& verb);
+// "auto", "nft" or "legacy"; anything else is a UsageError.
+IptablesBackendOption parse_iptables_backend(const std::string& text);
 
 }  // namespace fnft::daemon

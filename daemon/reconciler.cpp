@@ -4,11 +4,6 @@
 
 #include <algorithm>
 
-#include "netlink/netlink_error.hpp"
-#include "netlink/nft_dump.hpp"
-#include "state/nft_plan.hpp"
-#include "state/ruleset_diff.hpp"
-
 namespace fnft::daemon {
 namespace {
 
@@ -80,17 +75,19 @@ std::string summary(const netlink::NftTransaction& transaction) {
 
 }  // namespace
 
-Reconciler::Reconciler(boost::asio::io_context& io, netlink::NftablesBackend& backend,
-                       std::uint32_t own_portid, Options options)
+Reconciler::Reconciler(boost::asio::io_context& io, OwnCommit own, Options options)
     : retry_timer_(io),
-      backend_(backend),
-      own_portid_(own_portid),
+      own_(std::move(own)),
       options_(options),
       budget_(options.budget, Clock::now()) {}
 
-void Reconciler::set_desired(state::Ruleset desired) {
-  desired_ = std::move(desired);
-  reconcile("configuration", /*is_repair=*/false, backend_.owned_tables());
+void Reconciler::set_target(Backend& backend, state::NodeConfig config) {
+  const bool switched = backend_ != &backend;
+  backend_ = &backend;
+  config_ = std::move(config);
+  reconcile(switched ? "start of the " + std::string(to_string(backend.kind())) + " mode"
+                     : "configuration",
+            /*is_repair=*/false, {});
 }
 
 void Reconciler::transactions(const std::vector<netlink::NftTransaction>& transactions) {
@@ -98,7 +95,7 @@ void Reconciler::transactions(const std::vector<netlink::NftTransaction>& transa
   std::vector<state::OwnedTable> touched;
   bool touched_unknown = false;
   for (const auto& transaction : transactions) {
-    if (transaction.portid == own_portid_) continue;  // our own commit, seen as an event
+    if (own_(transaction)) continue;  // our own commit, seen as an event
     if (!transaction.touched_owned) {
       ++stats_.unrelated_transactions;
       continue;
@@ -114,18 +111,18 @@ void Reconciler::transactions(const std::vector<netlink::NftTransaction>& transa
   if (offender == nullptr) return;
   last_offender_ = *offender;
   // Only the tables the commit touched need reading; when we cannot tell, all of them.
-  request_repair(summary(*offender), touched_unknown ? backend_.owned_tables() : touched);
+  request_repair(summary(*offender), touched_unknown ? std::vector<state::OwnedTable>{} : touched);
 }
 
 void Reconciler::resync(const std::string& reason) {
   // A resync is a repair like any other: it goes through the same budget, so lost events
   // during a repair war do not bypass the backoff.
-  request_repair(reason, backend_.owned_tables());
+  request_repair(reason, {});
 }
 
 void Reconciler::request_repair(const std::string& reason,
                                 const std::vector<state::OwnedTable>& scope) {
-  if (!desired_ || repair_scheduled_) return;
+  if (backend_ == nullptr || repair_scheduled_) return;
   const auto now = Clock::now();
   const auto when = budget_.earliest_repair(now);
   if (when <= now) {
@@ -145,19 +142,35 @@ void Reconciler::schedule(const std::string& reason, Clock::time_point when) {
   retry_timer_.async_wait([this, reason](const boost::system::error_code& error) {
     if (error) return;
     repair_scheduled_ = false;
-    // Several commits may have come and gone while we waited: look at every table.
-    reconcile(reason, /*is_repair=*/true, backend_.owned_tables());
+    // Several commits may have come and gone while we waited: look at everything.
+    reconcile(reason, /*is_repair=*/true, {});
   });
 }
 
 void Reconciler::reconcile(const std::string& reason, bool is_repair,
                            const std::vector<state::OwnedTable>& scope) {
+  if (in_flight_) {
+    // A start or config change outranks a repair: it must not be lost in the queue.
+    if (!queued_ || !is_repair) queued_ = {reason, is_repair};
+    return;
+  }
+  in_flight_ = true;
   const auto started = Clock::now();
-  netlink::ApplyResult result;
-  try {
-    result = backend_.apply(*desired_, scope);
-  } catch (const std::exception& error) {  // NetlinkError, and bad_alloc, invalid_argument
-    failed(reason, error.what());
+  // The backend may complete before apply() returns (nftables) or later (iptables).
+  backend_->apply(*config_, scope, [this, reason, is_repair, started](BackendResult result) {
+    in_flight_ = false;
+    applied(reason, is_repair, started, result);
+    if (queued_ && !in_flight_) {
+      const auto [next_reason, next_is_repair] = *std::exchange(queued_, std::nullopt);
+      reconcile(next_reason, next_is_repair, {});
+    }
+  });
+}
+
+void Reconciler::applied(const std::string& reason, bool is_repair, Clock::time_point started,
+                         const BackendResult& result) {
+  if (result.error) {
+    failed(reason, *result.error);
     return;
   }
   if (failure_message_) recovered();
@@ -171,12 +184,13 @@ void Reconciler::reconcile(const std::string& reason, bool is_repair,
     }
     const auto level = budget_.backing_off() ? spdlog::level::debug : spdlog::level::info;
     spdlog::log(level, "{} after {}: {} change(s) committed in {} us{}",
-                is_repair ? "repaired" : "applied", reason, result.applied.size(), micros,
-                netlink::generation_text(result));
+                is_repair ? "repaired" : "applied", reason, result.changes.size(), micros,
+                result.generation);
     for (const auto& note : result.notes) spdlog::info("  {}", note);
-    for (const auto& operation : result.applied) spdlog::debug("  {}", state::describe(operation));
+    for (const auto& change : result.changes) spdlog::debug("  {}", change);
   } else {
-    spdlog::debug("{}: the kernel already holds the desired ruleset (checked in {} us)", reason,
+    for (const auto& note : result.notes) spdlog::info("{}", note);
+    spdlog::debug("{}: the kernel already holds the desired rules (checked in {} us)", reason,
                   micros);
   }
   if (on_reconciled_) on_reconciled_(result.committed);
@@ -191,12 +205,12 @@ void Reconciler::failed(const std::string& reason, const std::string& error) {
   if (!failure_message_) failing_since_ = now;
   if (new_obstacle) {
     spdlog::error(
-        "could not apply the flannel tables ({}): {}; the rules in place are kept. Retrying "
+        "could not apply the flannel rules ({}): {}; the rules in place are kept. Retrying "
         "every {} s at most; the same failure is logged again only every {} s",
         reason, error, kMaxFailureRetry.count() / 1000, options_.report_period.count());
     last_failure_report_ = now;
   } else if (now - last_failure_report_ >= options_.report_period) {
-    spdlog::warn("still cannot apply the flannel tables: {} failed attempts over {:.0f} s; {}",
+    spdlog::warn("still cannot apply the flannel rules: {} failed attempts over {:.0f} s; {}",
                  failed_attempts_, seconds_between(failing_since_, now), error);
     last_failure_report_ = now;
   } else {
@@ -211,35 +225,37 @@ void Reconciler::failed(const std::string& reason, const std::string& error) {
 }
 
 void Reconciler::recovered() {
-  spdlog::info("the flannel tables apply again, after {} failed attempt(s) over {:.1f} s",
+  spdlog::info("the flannel rules apply again, after {} failed attempt(s) over {:.1f} s",
                failed_attempts_, seconds_between(failing_since_, Clock::now()));
   failure_message_.reset();
   failed_attempts_ = 0;
 }
 
-bool Reconciler::kernel_matches_desired() {
-  if (!desired_) return false;
-  try {
-    state::Ruleset observed = backend_.observe(*desired_);
-    netlink::order_chains_like(observed, *desired_);
-    if (observed == *desired_) return true;
-    spdlog::warn(
-        "the kernel's flannel tables differ from the desired state after a commit "
-        "(another process changed them meanwhile?):\n{}",
-        state::diff_text(*desired_, observed));
-  } catch (const netlink::NetlinkError& error) {
-    spdlog::error("could not read the flannel tables back: {}", error.what());
+void Reconciler::verify(std::function<void(bool)> done) {
+  if (backend_ == nullptr) {
+    done(false);
+    return;
   }
-  return false;
+  backend_->observe(*config_, [done = std::move(done)](const BackendObservation& observed) {
+    if (observed.error) {
+      spdlog::error("could not read the flannel rules back: {}", *observed.error);
+    } else if (!observed.matches) {
+      spdlog::warn(
+          "the kernel's flannel rules differ from the desired ones after a commit (another "
+          "process changed them meanwhile?):\n{}",
+          observed.difference);
+    }
+    done(!observed.error && observed.matches);
+  });
 }
 
 void Reconciler::report_war(Clock::time_point now) {
   if (last_war_report_ && now - *last_war_report_ < options_.report_period) return;
   const auto repairs = stats_.repairs - repairs_at_last_report_;
   spdlog::warn(
-      "repair war: {} keeps changing the flannel tables; {} repairs since the last report, "
-      "now waiting {} ms between repairs (stop that process, or make it leave "
-      "table ip flannel-ipv4/ip6 flannel-ipv6 alone)",
+      "repair war: {} keeps changing the flannel rules; {} repairs since the last report, "
+      "now waiting {} ms between repairs (stop that process, or make it leave flannel's "
+      "rules alone)",
       last_offender_ ? committer(*last_offender_) : std::string("another process"), repairs,
       budget_.current_backoff().count());
   last_war_report_ = now;

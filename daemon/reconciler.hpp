@@ -1,6 +1,9 @@
-// Keeps the kernel's flannel tables equal to the desired ruleset: "desired != observed?" ->
-// one atomic batch. Every trigger (start, config change, foreign commit, lost events, the
-// safety timer) goes through the same path; a repair war is throttled by a RepairBudget.
+// Keeps the kernel's rules equal to what the configuration asks of the active backend:
+// "desired != observed?" -> one atomic change. Every trigger (start, config change, a mode
+// switch, a foreign commit, lost events, the safety timer, the iptables-legacy poll) goes
+// through the same path; a repair war is throttled by a RepairBudget; a failure is said once
+// and retried. One apply at a time: what asks for another meanwhile is coalesced into one
+// that follows.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -10,17 +13,17 @@
 #include <optional>
 #include <string>
 
+#include "daemon/backend.hpp"
 #include "netlink/nft_event.hpp"
-#include "netlink/nftables_backend.hpp"
+#include "state/config.hpp"
 #include "state/repair_budget.hpp"
-#include "state/ruleset.hpp"
 
 namespace fnft::daemon {
 
 struct ReconcilerStats {
   std::uint64_t repairs = 0;                 // commits that undid someone else's change
-  std::uint64_t foreign_transactions = 0;    // touched our tables
-  std::uint64_t unrelated_transactions = 0;  // touched only other tables: decoded, nothing else
+  std::uint64_t foreign_transactions = 0;    // touched our rules
+  std::uint64_t unrelated_transactions = 0;  // touched only other objects: decoded, nothing else
   std::uint64_t failures = 0;                // applies that failed (and were retried)
 };
 
@@ -31,24 +34,27 @@ class Reconciler {
     // How often a repair war, or a failure that persists, is reported while it lasts.
     std::chrono::seconds report_period{60};
   };
+  // Whether a transaction is one of ours (any backend's socket or tool).
+  using OwnCommit = std::function<bool(const netlink::NftTransaction&)>;
 
-  Reconciler(boost::asio::io_context& io, netlink::NftablesBackend& backend,
-             std::uint32_t own_portid, Options options);
+  Reconciler(boost::asio::io_context& io, OwnCommit own, Options options);
 
-  // Called after every successful reconcile with whether it committed.
+  // Called after every successful apply with whether it committed.
   void on_reconciled(std::function<void(bool committed)> callback) {
     on_reconciled_ = std::move(callback);
   }
 
-  // A new desired state (start-up or a config change): applied at once, not throttled.
-  void set_desired(state::Ruleset desired);
-  // Transactions from the event socket; ours and those not touching our tables cost nothing.
+  // A new backend and/or configuration (start-up, a config change, a mode switch): applied
+  // at once, not throttled.
+  void set_target(Backend& backend, state::NodeConfig config);
+  // Transactions from the event socket; ours and those not touching our rules cost nothing.
   void transactions(const std::vector<netlink::NftTransaction>& transactions);
-  // Re-read everything (lost events, the safety timer, SIGHUP).
+  // Re-read everything (lost events, the safety timer, SIGHUP, the iptables-legacy poll).
   void resync(const std::string& reason);
 
-  // Reads the tables back and compares them with the desired state (logs the difference).
-  bool kernel_matches_desired();
+  // Reads the rules back; `done(true)` when they are exactly the desired ones (a difference
+  // is logged).
+  void verify(std::function<void(bool matches)> done);
 
   const ReconcilerStats& stats() const { return stats_; }
   // Repairs delayed by the war backoff.
@@ -60,6 +66,8 @@ class Reconciler {
   void request_repair(const std::string& reason, const std::vector<state::OwnedTable>& scope);
   void reconcile(const std::string& reason, bool is_repair,
                  const std::vector<state::OwnedTable>& scope);
+  void applied(const std::string& reason, bool is_repair,
+               std::chrono::steady_clock::time_point started, const BackendResult& result);
   void schedule(const std::string& reason, std::chrono::steady_clock::time_point when);
   void report_war(std::chrono::steady_clock::time_point now);
   // Logs a failed apply once per distinct error (and a reminder per report period) and
@@ -68,12 +76,16 @@ class Reconciler {
   void recovered();
 
   boost::asio::steady_timer retry_timer_;
-  netlink::NftablesBackend& backend_;
-  std::uint32_t own_portid_;
+  OwnCommit own_;
   Options options_;
   state::RepairBudget budget_;
-  std::optional<state::Ruleset> desired_;
+  Backend* backend_ = nullptr;
+  std::optional<state::NodeConfig> config_;
   bool repair_scheduled_ = false;
+  // An apply is under way (the iptables tools run on the reactor); another one asked for
+  // meanwhile runs after it, once, over everything.
+  bool in_flight_ = false;
+  std::optional<std::pair<std::string, bool>> queued_;  // reason, is_repair
   std::function<void(bool)> on_reconciled_;
   ReconcilerStats stats_;
   // The repair war report: who undid us, and when we last said so.

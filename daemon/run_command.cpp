@@ -14,13 +14,18 @@ namespace {
 constexpr const char* kUsage =
     "Usage: flannel-nftd run [options]\n"
     "\n"
-    "Keep this node's flannel tables (nftables mode: table ip flannel-ipv4, table ip6\n"
-    "flannel-ipv6) exactly as desired. Every nftables commit by another process that touches\n"
-    "them is seen as it happens and undone in one atomic transaction; config changes\n"
-    "(subnet.env, net-conf.json) are applied live; SIGHUP reloads; SIGUSR1 logs what it has\n"
-    "done so far; SIGTERM exits and leaves the rules in place. Waits for subnet.env when\n"
-    "flanneld has not written it yet. One daemon per network namespace: a second one exits,\n"
-    "naming the first. Needs CAP_NET_ADMIN only.\n";
+    "Keep this node's flannel rules exactly as desired. nftables mode: table ip flannel-ipv4\n"
+    "and table ip6 flannel-ipv6. iptables mode (flannel's default): flanneld's chains\n"
+    "FLANNEL-POSTRTG (nat) and FLANNEL-FWD (filter) and the jumps to them, through\n"
+    "iptables-nft or iptables-legacy. Every commit by another process that touches them is\n"
+    "seen as it happens (iptables-legacy, which sends no events, is read every\n"
+    "--iptables-resync) and undone in one atomic transaction. The mode follows net-conf.json\n"
+    "live: the new mode's rules are committed first, then the other modes' removed.\n"
+    "Config changes (subnet.env, net-conf.json) are applied live; SIGHUP reloads; SIGUSR1\n"
+    "logs what it has done so far; SIGTERM exits and leaves the rules in place. Waits for\n"
+    "subnet.env when flanneld has not written it yet. One daemon per network namespace: a\n"
+    "second one exits, naming the first. Needs CAP_NET_ADMIN (iptables-legacy also\n"
+    "CAP_NET_RAW).\n";
 
 }  // namespace
 
@@ -28,12 +33,15 @@ int run_command(const std::vector<std::string>& args) {
   RunOptions options;
   std::string log_level = "info";
   long resync_seconds = 300;
+  double iptables_resync_seconds = 5;
   po::options_description description = config_options_description(options.config);
   po::options_description daemon_options("Daemon");
   // clang-format off
   daemon_options.add_options()
       ("resync-period", po::value(&resync_seconds)->default_value(300)->value_name("SECONDS"),
        "re-read the kernel's tables this often even without events")
+      ("iptables-resync", po::value(&iptables_resync_seconds)->default_value(5)->value_name("SECONDS"),
+       "how often the iptables-legacy mode, which has no change events, reads its chains")
       ("repair-burst", po::value(&options.reconciler.budget.burst)->default_value(20)->value_name("N"),
        "repairs allowed back to back before a repair war backs off")
       ("repair-rate", po::value(&options.reconciler.budget.refill_per_second)->default_value(5)
@@ -53,8 +61,10 @@ int run_command(const std::vector<std::string>& args) {
   if (options.reconciler.budget.burst < 1) throw UsageError("--repair-burst: must be at least 1");
   if (options.reconciler.budget.refill_per_second <= 0)
     throw UsageError("--repair-rate: must be positive");
+  if (iptables_resync_seconds < 0.1) throw UsageError("--iptables-resync: must be at least 0.1 s");
   options.resync_period = std::chrono::seconds(resync_seconds);
-  if (options.config.mode) require_nftables_mode(*options.config.mode, "run");
+  options.iptables_resync =
+      std::chrono::milliseconds(static_cast<long>(iptables_resync_seconds * 1000));
   setup_logging(log_level);
 
   boost::asio::io_context io(1);

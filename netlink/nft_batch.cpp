@@ -66,6 +66,14 @@ void NftBatch::fail_batch(NfnlSocket& socket, const nlmsghdr* begin, const AckIn
 }
 
 void NftBatch::send(NfnlSocket& socket) {
+  transmit(socket, /*commit=*/true);
+}
+
+void NftBatch::check(NfnlSocket& socket) {
+  transmit(socket, /*commit=*/false);
+}
+
+void NftBatch::transmit(NfnlSocket& socket, bool commit) {
   if (empty()) return;  // nothing to commit, and no reason to take the commit mutex
   alignas(nlmsghdr) char begin_buffer[64];
   alignas(nlmsghdr) char end_buffer[64];
@@ -77,8 +85,9 @@ void NftBatch::send(NfnlSocket& socket) {
   }
   nlmsghdr* end = nftnl_batch_end(end_buffer, socket.next_seq());
 
-  const iovec parts[] = {
-      {begin, begin->nlmsg_len}, {messages_.data(), messages_.size()}, {end, end->nlmsg_len}};
+  const iovec parts[] = {{begin, begin->nlmsg_len},
+                         {messages_.data(), messages_.size()},
+                         {end, commit ? end->nlmsg_len : 0}};
   // One batch must be one datagram: the kernel's transaction is what one sendmsg carries.
   socket.ensure_send_buffer(begin->nlmsg_len + messages_.size() + end->nlmsg_len);
   socket.ensure_receive_buffer((size() + 2) * kAckBufferBytes);

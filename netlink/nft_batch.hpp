@@ -43,6 +43,11 @@ class NftBatch {
   // (error_code() == ERESTART: the generation moved; re-dump, re-plan, retry). An empty batch
   // is not sent.
   void send(NfnlSocket& socket);
+  // Has the kernel check every message and then discard the whole batch: sent without
+  // BATCH_END, a batch is validated and aborted (what `nft --check` does), so nothing is
+  // committed, no event is sent and the generation does not move. Throws like send() for the
+  // first message the kernel would have refused. How features are probed: by trying them.
+  void check(NfnlSocket& socket);
 
  private:
   struct Entry {
@@ -50,6 +55,7 @@ class NftBatch {
     std::string description;
   };
   nlmsghdr* message_at(std::size_t index);
+  void transmit(NfnlSocket& socket, bool commit);
   [[noreturn]] void fail_batch(NfnlSocket& socket, const nlmsghdr* begin, const AckInfo& ack);
 
   std::optional<std::uint32_t> generation_;

@@ -86,16 +86,23 @@ const char* family_name(std::uint8_t family) {
 
 }  // namespace
 
-NftEventAssembler::NftEventAssembler(std::vector<state::OwnedTable> owned)
-    : owned_(std::move(owned)) {}
+NftEventAssembler::NftEventAssembler(std::vector<WatchedTable> watched)
+    : watched_(std::move(watched)) {}
 
-std::optional<state::OwnedTable> NftEventAssembler::owned(std::uint8_t nfproto,
-                                                          const std::string& table) const {
+std::optional<state::OwnedTable> NftEventAssembler::watched(std::uint8_t nfproto,
+                                                            const std::string& table,
+                                                            const std::string& chain,
+                                                            bool table_level) const {
   const auto family = family_of_nfproto(nfproto);
   if (!family) return std::nullopt;
-  const state::OwnedTable candidate{*family, table};
-  if (std::find(owned_.begin(), owned_.end(), candidate) == owned_.end()) return std::nullopt;
-  return candidate;
+  for (const auto& candidate : watched_) {
+    if (candidate.family != *family || candidate.table != table) continue;
+    const bool matters = candidate.chains.empty() || table_level ||
+                         std::find(candidate.chains.begin(), candidate.chains.end(), chain) !=
+                             candidate.chains.end();
+    if (matters) return state::OwnedTable{*family, table};
+  }
+  return std::nullopt;
 }
 
 std::optional<NftTransaction> NftEventAssembler::feed(const nlmsghdr* message) {
@@ -127,17 +134,17 @@ std::optional<NftTransaction> NftEventAssembler::feed(const nlmsghdr* message) {
     return std::nullopt;
   }
   const std::string table = string_attribute(attributes, kTableAttribute);
-  const auto ours = owned(header->nfgen_family, table);
+  const std::string chain =
+      kind->chain_attribute != 0 ? string_attribute(attributes, kind->chain_attribute) : "";
+  const bool table_level = type == NFT_MSG_NEWTABLE || type == NFT_MSG_DELTABLE;
+  const auto ours = watched(header->nfgen_family, table, chain, table_level);
   if (!ours) return std::nullopt;
   pending_.touched_owned = true;
   auto& tables = pending_.touched_tables;
   if (std::find(tables.begin(), tables.end(), *ours) == tables.end()) tables.push_back(*ours);
   std::string what =
       std::string(kind->name) + " " + family_name(header->nfgen_family) + " " + table;
-  if (kind->chain_attribute != 0) {
-    const std::string chain = string_attribute(attributes, kind->chain_attribute);
-    if (!chain.empty()) what += " " + chain;
-  }
+  if (!chain.empty()) what += " " + chain;
   pending_.touched.push_back(std::move(what));
   return std::nullopt;
 }

@@ -21,16 +21,30 @@ struct NftTransaction {
   std::uint32_t pid = 0;             // committing process (NFTA_GEN_PROC_PID)
   std::string process_name;          // NFTA_GEN_PROC_NAME
   std::size_t message_count = 0;     // object events before the NEWGEN
-  bool touched_owned = false;        // an owned table, or an event we could not attribute
-  std::vector<std::string> touched;  // "delrule ip flannel-ipv4 postrtg", owned objects only
-  // The owned tables it touched, each once; empty with touched_owned set means "could not
+  bool touched_owned = false;        // a watched object, or an event we could not attribute
+  std::vector<std::string> touched;  // "delrule ip flannel-ipv4 postrtg", watched objects only
+  // The watched tables it touched, each once; empty with touched_owned set means "could not
   // tell which" (an event type we do not know).
   std::vector<state::OwnedTable> touched_tables;
 };
 
+// An nf_tables table whose changes matter to us: all of it (`chains` empty: the nftables
+// mode's own tables), or only some of its chains and the table itself (iptables-nft's `nat`
+// and `filter`, where kube-proxy's and Docker's chains live beside ours).
+struct WatchedTable {
+  state::Family family = state::Family::ipv4;
+  std::string table;
+  std::vector<std::string> chains;
+  friend bool operator==(const WatchedTable&, const WatchedTable&) = default;
+};
+
 class NftEventAssembler {
  public:
-  explicit NftEventAssembler(std::vector<state::OwnedTable> owned);
+  explicit NftEventAssembler(std::vector<WatchedTable> watched = {});
+
+  // What counts from the next message on (a mode switch); a half-assembled transaction is
+  // judged by the new set.
+  void set_watched(std::vector<WatchedTable> watched) { watched_ = std::move(watched); }
 
   // Feeds one netlink message from the event socket; returns the transaction it completes.
   std::optional<NftTransaction> feed(const nlmsghdr* message);
@@ -38,10 +52,12 @@ class NftEventAssembler {
   void reset() { pending_ = {}; }
 
  private:
-  // The owned table `table` of netfilter family `nfproto` names, if it is one of ours.
-  std::optional<state::OwnedTable> owned(std::uint8_t nfproto, const std::string& table) const;
+  // The watched table of `nfproto` named `table`, if an event on `chain` of it ("" for an
+  // object that belongs to no chain) matters; `table_level`: an event on the table itself.
+  std::optional<state::OwnedTable> watched(std::uint8_t nfproto, const std::string& table,
+                                           const std::string& chain, bool table_level) const;
 
-  std::vector<state::OwnedTable> owned_;
+  std::vector<WatchedTable> watched_;
   NftTransaction pending_;
 };
 

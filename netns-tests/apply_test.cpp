@@ -80,7 +80,7 @@ TEST_P(ApplyTest, ReapplyCommitsNothing) {
   const RunResult events = monitor.stop(SIGTERM);
 
   ASSERT_TRUE(second.ok()) << second.describe() << node.rules_report();
-  EXPECT_THAT(second.out, HasSubstr("already holds the desired ruleset (generation"))
+  EXPECT_THAT(second.out, HasSubstr("the kernel already holds the desired rules (generation"))
       << second.describe();
   // Between the sentinels only the first sentinel's own "# new generation ... (nft)" line.
   const auto between =

@@ -110,7 +110,7 @@ DaemonProcess& DaemonTest::start_daemon(std::vector<std::string> options, bool w
   daemons_.push_back(std::make_unique<DaemonProcess>(node(), subnet_file_, net_conf_file(),
                                                      std::move(options), log, wrapper_));
   if (wait_ready) {
-    const bool ready = daemon().wait_for_log("flannel tables in place; watching for changes", 10s);
+    const bool ready = daemon().wait_for_log("); watching for changes", 10s);
     EXPECT_TRUE(ready) << "the daemon never said it was ready\n" << report();
     if (ready) {
       EXPECT_TRUE(tables_become_desired());

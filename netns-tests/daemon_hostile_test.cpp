@@ -81,7 +81,7 @@ TEST_F(DaemonHostileTest, DatagramsTheKernelDidNotSendAreDroppedAndCounted) {
   daemon().process().signal(SIGUSR1);
   ASSERT_TRUE(daemon().wait_for_log("SIGUSR1: ", 5s)) << report();
   const std::string status = daemon().log_lines("SIGUSR1: ").back();
-  EXPECT_THAT(status, HasSubstr("0 foreign commit(s) to our tables")) << report();
+  EXPECT_THAT(status, HasSubstr("0 foreign commit(s) to our rules")) << report();
   EXPECT_THAT(status, testing::ContainsRegex("[0-9]+ datagram\\(s\\) from other processes dropped"))
       << report();
   EXPECT_EQ(repairs_logged(), 0U) << report();
@@ -156,10 +156,12 @@ TEST_F(DaemonHostileTest, TheIptablesToolsAreNeverTakenFromTheInheritedPath) {
   }
   set_daemon_wrapper({"env", "PATH=" + fake_bin.string() + ":/usr/sbin:/usr/bin:/sbin:/bin"});
   start_daemon();
+  // The other modes' rules go once ours are in place: wait for that.
+  daemon().wait_for_log("removed the iptables-nft mode's rules", 10s);
   EXPECT_FALSE(std::filesystem::exists(marker)) << "a tool from the inherited PATH ran\n"
                                                 << report();
-  EXPECT_THAT(daemon().log(), HasSubstr("removed the iptables mode's iptables-nft: nat: chain "
-                                        "FLANNEL-POSTRTG (6 rules)"))
+  EXPECT_THAT(daemon().log(), HasSubstr("removed the iptables-nft mode's rules: iptables nat: "
+                                        "delete chain FLANNEL-POSTRTG (6 rules)"))
       << report();
 }
 
@@ -167,7 +169,7 @@ TEST_F(DaemonHostileTest, SigusrOneLogsWhatTheDaemonHasDoneAndEndsNothing) {
   make_daemon_node(Stack::ipv4);
   start_daemon();
   daemon().process().signal(SIGUSR1);
-  EXPECT_TRUE(daemon().wait_for_log("SIGUSR1: 0 repair(s)", 5s)) << report();
+  EXPECT_TRUE(daemon().wait_for_log("SIGUSR1: nftables mode, 0 repair(s)", 5s)) << report();
   EXPECT_TRUE(daemon().process().running()) << report();
   expect_still_repairing();
 }
@@ -209,6 +211,7 @@ TEST_F(DaemonHostileTest, AnUnreadableLegacyTablesListIsAWarningNotASilentSkip) 
   set_daemon_wrapper({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                       "--inh-caps=+net_admin", "--ambient-caps=+net_admin"});
   start_daemon();
+  daemon().wait_for_log("/proc/net/ip_tables_names", 10s);
   const auto warnings = complaints("/proc/net/ip_tables_names");
   ASSERT_EQ(warnings.size(), 1U) << report();
   EXPECT_THAT(warnings.front(), HasSubstr("cannot read /proc/net/ip_tables_names (Permission "
@@ -230,7 +233,7 @@ TEST_F(DaemonHostileTest, ATableAnotherProcessOwnsIsReportedOnceAndTakenBackWhen
   ASSERT_TRUE(eventually([&] { return owner.output().find("owned") != std::string::npos; }, 5s))
       << owner.describe();
   ASSERT_EQ(owner.wait_exit(std::chrono::seconds(kOwnedSeconds + 5)), "exit 0") << owner.describe();
-  const auto said = complaints("apply the flannel tables");
+  const auto said = complaints("apply the flannel rules");
   std::printf(
       "[ owned    ] %zu error/warning line(s) in %d s of another process owning the table\n",
       said.size(), kOwnedSeconds);
@@ -242,7 +245,7 @@ TEST_F(DaemonHostileTest, ATableAnotherProcessOwnsIsReportedOnceAndTakenBackWhen
   EXPECT_TRUE(tables_become_desired(10s));
   std::printf("[ owned    ] tables back %.1f s after the owner exited\n",
               std::chrono::duration<double>(Clock::now() - gone).count());
-  EXPECT_TRUE(daemon().wait_for_log("the flannel tables apply again", 5s)) << report();
+  EXPECT_TRUE(daemon().wait_for_log("the flannel rules apply again", 5s)) << report();
   EXPECT_TRUE(pod_egress_is_masqueraded());
 }
 

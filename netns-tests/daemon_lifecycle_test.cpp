@@ -37,10 +37,16 @@ TEST_F(DaemonLifecycleTest, StartRemovesTheIptablesModesRulesAndNothingElse) {
                                         "comment", "--comment", "kube-test", "-j", "RETURN"});
 
   start_daemon();
-  EXPECT_THAT(daemon().log(), HasSubstr("removed the iptables mode's iptables-nft: nat: chain "
-                                        "FLANNEL-POSTRTG (6 rules)"));
-  EXPECT_THAT(daemon().log(), HasSubstr("removed the iptables mode's ip6tables-nft: filter: chain "
-                                        "FLANNEL-FWD (2 rules)"));
+  // Once our rules are in place, the other mode's go.
+  EXPECT_TRUE(daemon().wait_for_log(
+      "removed the iptables-nft mode's rules: iptables nat: delete chain FLANNEL-POSTRTG (6 rules)",
+      10s))
+      << report();
+  EXPECT_TRUE(
+      daemon().wait_for_log("removed the iptables-nft mode's rules: ip6tables filter: "
+                            "delete chain FLANNEL-FWD (2 rules)",
+                            10s))
+      << report();
   for (const char* save : {"iptables-nft-save", "ip6tables-nft-save"}) {
     EXPECT_THAT(node().run_in_checked(node().node(), {save}).out, Not(HasSubstr("FLANNEL")))
         << report();
@@ -92,7 +98,7 @@ TEST_F(DaemonLifecycleTest, RestartUnderTrafficLosesNoPacket) {
     EXPECT_THAT(summary.out, HasSubstr(" lost 0")) << summary.describe() << report();
   }
   EXPECT_THAT(daemon().log(),
-              HasSubstr("configuration: the kernel already holds the desired ruleset"))
+              HasSubstr("start of the nftables mode: the kernel already holds the desired rules"))
       << report();
   EXPECT_THAT(daemon().log(), Not(HasSubstr("applied after"))) << report();
   EXPECT_EQ(repairs_logged(), 0U) << report();
@@ -135,7 +141,8 @@ TEST_P(DaemonStartTest, StartsBeforeFlanneldAndWaits) {
   }
   std::filesystem::rename(temporary, late);
 
-  EXPECT_TRUE(daemon().wait_for_log("flannel tables in place; watching for changes", 10s))
+  EXPECT_TRUE(
+      daemon().wait_for_log("flannel rules in place (nftables mode); watching for changes", 10s))
       << report();
   EXPECT_TRUE(tables_become_desired());
   EXPECT_TRUE(pod_egress_is_masqueraded());

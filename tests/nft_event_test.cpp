@@ -42,7 +42,7 @@ class EventBuilder {
 
 NftEventAssembler assembler() {
   return NftEventAssembler(
-      {{state::Family::ipv4, "flannel-ipv4"}, {state::Family::ipv6, "flannel-ipv6"}});
+      {{state::Family::ipv4, "flannel-ipv4", {}}, {state::Family::ipv6, "flannel-ipv6", {}}});
 }
 
 EventBuilder newgen(std::uint32_t portid) {
@@ -104,6 +104,32 @@ TEST(NftEventAssembler, UnknownMessageTypeIsTreatedAsPossiblyOurs) {
   ASSERT_TRUE(done);
   EXPECT_TRUE(done->touched_owned);
   EXPECT_TRUE(done->touched_tables.empty()) << "unknown events must not narrow the repair";
+}
+
+// iptables-nft keeps our chains in `table ip nat` beside kube-proxy's: only ours, the chain
+// that jumps to them, and the table itself count.
+TEST(NftEventAssembler, InAWatchedTableOnlyTheWatchedChainsAndTheTableCount) {
+  NftEventAssembler events(
+      {{state::Family::ipv4, "nat", {"POSTROUTING", "FLANNEL-POSTRTG"}}});
+  EventBuilder kube(NFT_MSG_NEWRULE, NFPROTO_IPV4, 5);
+  kube.str(NFTA_RULE_TABLE, "nat").str(NFTA_RULE_CHAIN, "KUBE-SERVICES");
+  EventBuilder set(NFT_MSG_NEWSET, NFPROTO_IPV4, 5);
+  set.str(NFTA_SET_TABLE, "nat").str(NFTA_SET_NAME, "s");
+  events.feed(kube.get());
+  events.feed(set.get());
+  EXPECT_FALSE(events.feed(newgen(5).get())->touched_owned);
+
+  EventBuilder jump(NFT_MSG_DELRULE, NFPROTO_IPV4, 5);
+  jump.str(NFTA_RULE_TABLE, "nat").str(NFTA_RULE_CHAIN, "POSTROUTING");
+  events.feed(jump.get());
+  const auto done = events.feed(newgen(5).get());
+  ASSERT_TRUE(done->touched_owned);
+  EXPECT_EQ(done->touched, std::vector<std::string>{"delrule ip nat POSTROUTING"});
+
+  EventBuilder flushed(NFT_MSG_DELTABLE, NFPROTO_IPV4, 5);
+  flushed.str(NFTA_TABLE_NAME, "nat");
+  events.feed(flushed.get());
+  EXPECT_TRUE(events.feed(newgen(5).get())->touched_owned);
 }
 
 TEST(NftEventAssembler, ResetDropsAHalfAssembledTransaction) {

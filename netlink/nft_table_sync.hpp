@@ -1,5 +1,7 @@
-// The nftables mode: keeps `table ip flannel-ipv4` and `table ip6 flannel-ipv6` exactly as
-// desired, each change one atomic batch conditional on the generation it was planned from.
+// Keeps some nftables tables (the nftables mode's `table ip flannel-ipv4` and `table ip6
+// flannel-ipv6`) exactly as desired over one netlink socket: dump, plan, and one atomic batch
+// conditional on the generation it was planned from. Synchronous: the kernel answers inside
+// the syscalls.
 #pragma once
 
 #include <cstdint>
@@ -29,14 +31,14 @@ struct ApplyResult {
 // " (generation 41 -> 42)", " (generation 41)" or "" when not known, for messages.
 std::string generation_text(const ApplyResult& result);
 
-class NftablesBackend {
+class NftTableSync {
  public:
   // Upstream flannel's table names in their families.
   static std::vector<state::OwnedTable> default_owned_tables();
 
   // `socket` must outlive the backend and must not be subscribed to multicast groups (use a
   // second socket for the monitor); its portid() is what our own commits carry.
-  explicit NftablesBackend(NfnlSocket& socket,
+  explicit NftTableSync(NfnlSocket& socket,
                            std::vector<state::OwnedTable> owned = default_owned_tables());
 
   // Dump, plan, and commit the plan as one batch conditional on the dump's generation; on

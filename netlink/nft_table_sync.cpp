@@ -1,4 +1,4 @@
-#include "netlink/nftables_backend.hpp"
+#include "netlink/nft_table_sync.hpp"
 
 #include <cerrno>
 #include <iterator>
@@ -110,19 +110,19 @@ std::string generation_text(const ApplyResult& result) {
   return text + ")";
 }
 
-std::vector<state::OwnedTable> NftablesBackend::default_owned_tables() {
+std::vector<state::OwnedTable> NftTableSync::default_owned_tables() {
   return {{state::Family::ipv4, std::string(state::kIpv4TableName)},
           {state::Family::ipv6, std::string(state::kIpv6TableName)}};
 }
 
-NftablesBackend::NftablesBackend(NfnlSocket& socket, std::vector<state::OwnedTable> owned)
+NftTableSync::NftTableSync(NfnlSocket& socket, std::vector<state::OwnedTable> owned)
     : socket_(socket), owned_(std::move(owned)) {}
 
-ApplyResult NftablesBackend::apply(const state::Ruleset& desired) {
+ApplyResult NftTableSync::apply(const state::Ruleset& desired) {
   return apply(desired, owned_);
 }
 
-ApplyResult NftablesBackend::apply(const state::Ruleset& desired,
+ApplyResult NftTableSync::apply(const state::Ruleset& desired,
                                    const std::vector<state::OwnedTable>& scope) {
   const auto plan = [&](const ObservedRuleset& observed) {
     Planned planned;
@@ -151,11 +151,11 @@ ApplyResult NftablesBackend::apply(const state::Ruleset& desired,
   return commit_planned(socket_, scope, desired, plan, "apply the flannel tables");
 }
 
-state::Ruleset NftablesBackend::observe(const state::Ruleset& expected) {
+state::Ruleset NftTableSync::observe(const state::Ruleset& expected) {
   return dump_tables(socket_, owned_, expected).ruleset;
 }
 
-std::vector<state::NftOperation> NftablesBackend::cleanup() {
+std::vector<state::NftOperation> NftTableSync::cleanup() {
   const auto plan = [](const ObservedRuleset& observed) {
     Planned planned;
     for (const auto& table : observed.ruleset.tables) {

@@ -1,0 +1,59 @@
+// Runs a program on the reactor: its input is written, its output read and its exit waited
+// for (through a pidfd) as Asio operations, so no child ever blocks the reactor; a timeout
+// kills it. Children are started with spawn_child: never a shell, never the inherited PATH.
+#pragma once
+
+#include <sys/types.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "daemon/child_spawn.hpp"
+
+namespace fnft::daemon {
+
+class AsyncChild : public std::enable_shared_from_this<AsyncChild> {
+ public:
+  using Done = std::function<void(ChildResult)>;
+
+  // Starts `argv` (throws std::system_error when it cannot be started) and returns its pid
+  // at once; `done` runs on the reactor once it has exited and its output is read.
+  static pid_t start(boost::asio::io_context& io, const std::vector<std::string>& argv,
+                     std::string input, std::chrono::milliseconds timeout, Done done);
+
+  // A child still running when the reactor goes away is killed and reaped.
+  ~AsyncChild();
+  AsyncChild(const AsyncChild&) = delete;
+  AsyncChild& operator=(const AsyncChild&) = delete;
+
+ private:
+  using Descriptor = boost::asio::posix::stream_descriptor;
+
+  AsyncChild(boost::asio::io_context& io, SpawnedChild spawned, std::string input, Done done);
+  void begin(std::chrono::milliseconds timeout);
+  void read_more(Descriptor& stream, std::string& sink, bool& finished);
+  void finish_if_done();
+
+  pid_t pid_;
+  std::string input_;
+  Done done_;
+  Descriptor input_pipe_;
+  Descriptor output_pipe_;
+  Descriptor error_pipe_;
+  Descriptor exit_;  // the pidfd: readable once the child has exited
+  boost::asio::steady_timer deadline_;
+  std::array<char, 8192> chunk_{};
+  ChildResult result_;
+  bool output_read_ = false;
+  bool errors_read_ = false;
+  bool exited_ = false;
+  bool finished_ = false;
+};
+
+}  // namespace fnft::daemon

@@ -1,0 +1,72 @@
+// The ways of keeping flannel's rules, behind one interface (DESIGN.md: apply, observe,
+// cleanup): NftablesBackend (libnftnl batches on our own netlink socket) and IptablesBackend
+// (flanneld's chains through iptables-nft or iptables-legacy, the tools run on the reactor).
+// The reconciler, the daemon and the verbs know nothing else. Every call completes through
+// its callback, on the reactor; NftablesBackend completes before it returns.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "netlink/nft_event.hpp"
+#include "state/config.hpp"
+#include "state/nft_plan.hpp"
+
+namespace fnft::daemon {
+
+enum class BackendKind { nftables, iptables_nft, iptables_legacy };
+
+// "nftables", "iptables-nft", "iptables-legacy": what logs and `status` call them.
+std::string_view to_string(BackendKind kind);
+
+struct BackendResult {
+  // Set when the kernel's state was left as it was, with why and what to do.
+  std::optional<std::string> error;
+  bool committed = false;
+  // What changed, one line each, in the backend's own syntax.
+  std::vector<std::string> changes;
+  // Why the change is more than the difference asked for (a table re-created, an option the
+  // tools lack), for the log.
+  std::vector<std::string> notes;
+  // " (generation 41 -> 42)", or "" where the backend cannot tell.
+  std::string generation;
+};
+
+struct BackendObservation {
+  std::optional<std::string> error;
+  bool matches = false;
+  std::string difference;  // what differs, when it does not match
+};
+
+class Backend {
+ public:
+  using Done = std::function<void(BackendResult)>;
+  using Observed = std::function<void(BackendObservation)>;
+
+  virtual ~Backend() = default;
+
+  virtual BackendKind kind() const = 0;
+  // The nf_tables objects whose changes may be changes to our rules; empty for
+  // iptables-legacy, which has no events and is polled instead.
+  virtual std::vector<netlink::WatchedTable> watched() const = 0;
+  virtual std::optional<std::chrono::milliseconds> poll_period() const = 0;
+
+  // Brings the kernel to the rules `config` asks for. `scope`: the tables a foreign commit
+  // touched (from watched()), the only ones read; empty: all of this mode's, including the
+  // families `config` no longer enables, whose rules go.
+  virtual void apply(const state::NodeConfig& config, const std::vector<state::OwnedTable>& scope,
+                     Done done) = 0;
+  // Whether the kernel holds exactly the rules `config` asks for.
+  virtual void observe(const state::NodeConfig& config, Observed done) = 0;
+  // Removes every trace of this mode.
+  virtual void cleanup(Done done) = 0;
+
+  // Whether this backend committed the transaction (its own socket, or a tool it ran).
+  virtual bool is_own(const netlink::NftTransaction& transaction) const = 0;
+};
+
+}  // namespace fnft::daemon
