@@ -113,14 +113,19 @@ CpuTime DaemonProcess::cpu_time() const {
     std::istringstream fields(stat.substr(paren + 1));
     std::string field;
     // After ")": state(3) ppid pgrp session tty_nr tpgid flags minflt cminflt majflt
-    // cmajflt utime(14) stime(15).
+    // cmajflt utime(14) stime(15) cutime(16) cstime(17).
     std::uint64_t utime = 0;
     std::uint64_t stime = 0;
-    for (int index = 3; fields >> field && index <= 15; ++index) {
+    std::uint64_t cutime = 0;
+    std::uint64_t cstime = 0;
+    for (int index = 3; fields >> field && index <= 17; ++index) {
       if (index == 14) utime = std::stoull(field);
       if (index == 15) stime = std::stoull(field);
+      if (index == 16) cutime = std::stoull(field);
+      if (index == 17) cstime = std::stoull(field);
     }
     cpu.ticks = utime + stime;
+    cpu.children_ticks = cutime + cstime;
   }
   std::istringstream schedstat(read_file(prefix + "/schedstat"));
   schedstat >> cpu.runtime_ns;

@@ -16,7 +16,9 @@ namespace fnft::bench {
 // the brief ask for; 10 ms ticks on this kernel) and the scheduler's own nanosecond
 // counter, /proc/PID/schedstat, precise enough for a few ms of work.
 struct CpuTime {
-  std::uint64_t ticks = 0;       // utime + stime, in clock ticks
+  std::uint64_t ticks = 0;  // utime + stime, in clock ticks
+  // cutime + cstime: the children it reaped (the iptables mode's tools), in clock ticks.
+  std::uint64_t children_ticks = 0;
   double tick_seconds = 0;       // 1 / sysconf(_SC_CLK_TCK)
   std::uint64_t runtime_ns = 0;  // schedstat: time on a CPU
 };

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds (if needed) and runs both benchmarks, as root. Each benchmark creates its own
+# Builds (if needed) and runs the benchmarks, as root. Each benchmark creates its own
 # network namespace and leaves nothing behind; results go to bench/results/ (not committed).
 #
-#   bench/run-all.sh                     # defaults: apply 200 iterations, repair 1000/type
+#   bench/run-all.sh                     # defaults: apply 200 iterations, repair 1000/type,
+#                                        # iptables 50 applies, 100 (legacy 10) repairs/type
 #   BUILD_DIR=build-bench bench/run-all.sh --repair-args "--iterations 200"
 set -euo pipefail
 
@@ -10,14 +11,16 @@ cd "$(dirname "$0")/.."
 build_dir="${BUILD_DIR:-build}"
 apply_args=()
 repair_args=()
+iptables_args=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --apply-args) read -r -a apply_args <<<"$2"; shift 2 ;;
     --repair-args) read -r -a repair_args <<<"$2"; shift 2 ;;
+    --iptables-args) read -r -a iptables_args <<<"$2"; shift 2 ;;
     -h|--help)
       sed -n '2,6p' "$0"
       exit 0 ;;
-    *) echo "run-all.sh: unknown argument $1 (use --apply-args/--repair-args \"...\")" >&2; exit 2 ;;
+    *) echo "run-all.sh: unknown argument $1 (use --apply-args/--repair-args/--iptables-args \"...\")" >&2; exit 2 ;;
   esac
 done
 
@@ -32,7 +35,8 @@ done
 if [[ ! -f "$build_dir/CMakeCache.txt" ]]; then
   cmake -S . -B "$build_dir" >/dev/null
 fi
-cmake --build "$build_dir" -j"$(nproc)" --target fnft_bench_apply fnft_bench_repair
+cmake --build "$build_dir" -j"$(nproc)" --target fnft_bench_apply fnft_bench_repair \
+  fnft_bench_iptables
 
 start=$SECONDS
 "$build_dir/bench/apply" "${apply_args[@]}"
@@ -41,3 +45,7 @@ echo
 start=$SECONDS
 "$build_dir/bench/repair" "${repair_args[@]}"
 echo "repair benchmark: $((SECONDS - start)) s"
+echo
+start=$SECONDS
+"$build_dir/bench/iptables" "${iptables_args[@]}"
+echo "iptables benchmark: $((SECONDS - start)) s"

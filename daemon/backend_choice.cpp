@@ -33,6 +33,18 @@ void choose_backend(boost::asio::io_context& io, state::Mode mode, const std::st
                       (option == IptablesBackendOption::nft ? "nft" : "legacy");
     }
     chosen.kind = kind_of(backend);
+    // An iptables-legacy node seen through the hardened unit looks empty: say so rather than
+    // choose iptables-nft quietly and split the node's rules across two backends.
+    if (option == IptablesBackendOption::automatic && !survey.legacy.readable) {
+      std::string why;
+      for (const auto& problem : survey.problems) why += (why.empty() ? "" : "; ") + problem;
+      chosen.warnings.push_back(
+          "--iptables-backend=auto could not read iptables-legacy (" + why + "), so it chose " +
+          std::string(state::to_string(backend)) +
+          " without knowing what iptables-legacy holds. If kubelet and kube-proxy use "
+          "iptables-legacy on this node, pass --iptables-backend=legacy and, under systemd, "
+          "install the iptables-legacy drop-in (README: Running it under systemd)");
+    }
     const state::BackendContents& other =
         backend == state::IptablesBackend::nft ? survey.legacy : survey.nft;
     if (std::string warning = state::other_backend_warning(backend, other); !warning.empty()) {

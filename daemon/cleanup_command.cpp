@@ -47,7 +47,13 @@ int cleanup_command(const std::vector<std::string>& args) {
     kinds.assign(BackendSet::kAll.begin(), BackendSet::kAll.end());
   } else {
     std::optional<state::Mode> mode;
-    if (vm.count("mode") != 0) mode = parse_mode(mode_text);
+    if (vm.count("mode") != 0) {
+      if (mode_text != "nftables" && mode_text != "iptables") {
+        throw UsageError("--mode: \"" + mode_text +
+                         "\" is not a mode; expected nftables, iptables or all");
+      }
+      mode = parse_mode(mode_text);
+    }
     std::optional<state::NetConf> net_conf;
     if (!mode) {
       if (const auto text = read_config_file(net_config_path))

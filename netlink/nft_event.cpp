@@ -10,6 +10,7 @@
 #include <array>
 
 #include "netlink/nft_codec.hpp"
+#include "netlink/nl_attributes.hpp"
 
 namespace fnft::netlink {
 namespace {
@@ -70,6 +71,41 @@ std::uint32_t u32_attribute(const Attributes& attributes, std::uint16_t type) {
   const nlattr* attribute = type < attributes.by_type.size() ? attributes.by_type[type] : nullptr;
   if (attribute == nullptr || mnl_attr_validate(attribute, MNL_TYPE_U32) < 0) return 0;
   return ntohl(mnl_attr_get_u32(attribute));
+}
+
+// The chains the rule in `message` jumps or goes to (immediate verdicts), read straight from
+// the attributes: kube-proxy adds thousands of rules to `nat`, and this costs a walk each.
+std::vector<std::string> jump_targets(const nlmsghdr* message) {
+  std::vector<std::string> targets;
+  for_each_attribute(message, sizeof(nfgenmsg), [&](const nlattr* attribute) {
+    if (mnl_attr_get_type(attribute) != NFTA_RULE_EXPRESSIONS) return;
+    for_each_nested(attribute, [&](const nlattr* element) {
+      bool immediate = false;
+      const nlattr* data = nullptr;
+      for_each_nested(element, [&](const nlattr* field) {
+        if (mnl_attr_get_type(field) == NFTA_EXPR_NAME) {
+          immediate = mnl_attr_validate(field, MNL_TYPE_NUL_STRING) == 0 &&
+                      std::string_view(mnl_attr_get_str(field)) == "immediate";
+        } else if (mnl_attr_get_type(field) == NFTA_EXPR_DATA) {
+          data = field;
+        }
+      });
+      if (!immediate || data == nullptr) return;
+      for_each_nested(data, [&](const nlattr* field) {
+        if (mnl_attr_get_type(field) != NFTA_IMMEDIATE_DATA) return;
+        for_each_nested(field, [&](const nlattr* value) {
+          if (mnl_attr_get_type(value) != NFTA_DATA_VERDICT) return;
+          for_each_nested(value, [&](const nlattr* verdict) {
+            if (mnl_attr_get_type(verdict) == NFTA_VERDICT_CHAIN &&
+                mnl_attr_validate(verdict, MNL_TYPE_NUL_STRING) == 0) {
+              targets.emplace_back(mnl_attr_get_str(verdict));
+            }
+          });
+        });
+      });
+    });
+  });
+  return targets;
 }
 
 const char* family_name(std::uint8_t family) {
@@ -137,7 +173,14 @@ std::optional<NftTransaction> NftEventAssembler::feed(const nlmsghdr* message) {
   const std::string chain =
       kind->chain_attribute != 0 ? string_attribute(attributes, kind->chain_attribute) : "";
   const bool table_level = type == NFT_MSG_NEWTABLE || type == NFT_MSG_DELTABLE;
-  const auto ours = watched(header->nfgen_family, table, chain, table_level);
+  auto ours = watched(header->nfgen_family, table, chain, table_level);
+  // A rule added to another chain of the table that jumps into one of ours (say, our
+  // forward chain entered from INPUT) is ours too.
+  if (!ours && type == NFT_MSG_NEWRULE) {
+    for (const auto& target : jump_targets(message)) {
+      if ((ours = watched(header->nfgen_family, table, target, false))) break;
+    }
+  }
   if (!ours) return std::nullopt;
   pending_.touched_owned = true;
   auto& tables = pending_.touched_tables;

@@ -29,8 +29,9 @@ struct NftTransaction {
 };
 
 // An nf_tables table whose changes matter to us: all of it (`chains` empty: the nftables
-// mode's own tables), or only some of its chains and the table itself (iptables-nft's `nat`
-// and `filter`, where kube-proxy's and Docker's chains live beside ours).
+// mode's own tables), or only some of its chains, the table itself, and any rule added
+// elsewhere in it that jumps to one of them (iptables-nft's `nat` and `filter`, where
+// kube-proxy's and Docker's chains live beside ours).
 struct WatchedTable {
   state::Family family = state::Family::ipv4;
   std::string table;

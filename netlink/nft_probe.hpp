@@ -7,8 +7,8 @@
 #include <optional>
 #include <string>
 
-#include "netlink/nft_batch.hpp"
 #include "netlink/nfnl_socket.hpp"
+#include "netlink/nft_batch.hpp"
 
 namespace fnft::netlink {
 

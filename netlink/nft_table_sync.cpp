@@ -123,7 +123,7 @@ ApplyResult NftTableSync::apply(const state::Ruleset& desired) {
 }
 
 ApplyResult NftTableSync::apply(const state::Ruleset& desired,
-                                   const std::vector<state::OwnedTable>& scope) {
+                                const std::vector<state::OwnedTable>& scope) {
   const auto plan = [&](const ObservedRuleset& observed) {
     Planned planned;
     state::Ruleset plannable = observed.ruleset;

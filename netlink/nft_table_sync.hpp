@@ -39,7 +39,7 @@ class NftTableSync {
   // `socket` must outlive the backend and must not be subscribed to multicast groups (use a
   // second socket for the monitor); its portid() is what our own commits carry.
   explicit NftTableSync(NfnlSocket& socket,
-                           std::vector<state::OwnedTable> owned = default_owned_tables());
+                        std::vector<state::OwnedTable> owned = default_owned_tables());
 
   // Dump, plan, and commit the plan as one batch conditional on the dump's generation; on
   // ERESTART (someone committed in between) start over, at most 5 times. An owned table with

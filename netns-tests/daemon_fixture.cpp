@@ -68,17 +68,36 @@ std::string subnet_env_text(const std::string& ipv4_subnet) {
   return text;
 }
 
-std::string net_conf_text(Stack stack) {
+std::string net_conf_text(Stack stack, bool nftables) {
   const auto enabled = [](bool on) { return std::string(on ? "true" : "false"); };
   std::string text = "{\n";
   text += "  \"Network\": \"10.244.0.0/16\",\n";
   text += "  \"IPv6Network\": \"fd00:10:244::/56\",\n";
   text += "  \"EnableIPv4\": " + enabled(stack != Stack::ipv6) + ",\n";
   text += "  \"EnableIPv6\": " + enabled(stack != Stack::ipv4) + ",\n";
-  text += "  \"EnableNFTables\": true,\n";
+  if (nftables) text += "  \"EnableNFTables\": true,\n";
   text += "  \"Backend\": {\"Type\": \"vxlan\"}\n";
   text += "}\n";
   return text;
+}
+
+std::map<std::string, std::vector<std::string>> flanneld_lines(const std::string& text) {
+  std::map<std::string, std::vector<std::string>> lines;
+  std::string table;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("*", 0) == 0) table = line.substr(1);
+    const bool flanneld =
+        line.find("FLANNEL-") != std::string::npos || line.find("\"flanneld ") != std::string::npos;
+    if (flanneld && (line.rfind(":", 0) == 0 || line.rfind("-A ", 0) == 0)) {
+      lines[table].push_back(line);
+    }
+  }
+  return lines;
+}
+
+std::string iptables_tool(const std::string& backend, Family family, const std::string& suffix) {
+  return (family == Family::ipv4 ? "iptables-" : "ip6tables-") + backend + suffix;
 }
 
 std::string target_name(const testing::TestParamInfo<Target>& info) {
@@ -94,14 +113,86 @@ void DaemonTest::TearDown() {
   }
   // The daemons first: no process of ours may outlive the namespaces it runs in.
   daemons_.clear();
+  // Whatever a test did, iptables-nft can still read every table: a rule iptables-nft did
+  // not write itself makes it print "table ... is incompatible", which has crash-looped
+  // Calico and broken kube-router on real nodes.
+  if (node_ != nullptr) {
+    for (const char* save : {"iptables-nft-save", "ip6tables-nft-save"}) {
+      const RunResult saved = node().run_in(node().node(), {save});
+      EXPECT_TRUE(saved.ok()) << saved.describe();
+      EXPECT_EQ(saved.out.find("incompatible"), std::string::npos) << saved.out;
+      EXPECT_EQ(saved.err.find("incompatible"), std::string::npos) << saved.err;
+    }
+  }
   NetnsTest::TearDown();
 }
 
-const FlannelNode& DaemonTest::make_daemon_node(Stack stack) {
+const FlannelNode& DaemonTest::make_daemon_node(Stack stack, bool nftables) {
   node_ = &make_node(stack);
   subnet_file_ = config_dir_.write("subnet.env", subnet_env_text());
-  config_dir_.write("net-conf.json", net_conf_text(stack));
+  config_dir_.write("net-conf.json", net_conf_text(stack, nftables));
+  nftables_mode_ = nftables;
   return *node_;
+}
+
+void DaemonTest::replace_net_conf(bool nftables) {
+  nftables_mode_ = nftables;
+  const std::string temporary =
+      config_dir_.write(".net-conf.json.tmp", net_conf_text(node().stack(), nftables));
+  std::filesystem::rename(temporary, net_conf_file());
+}
+
+testing::AssertionResult DaemonTest::iptables_holds_flanneld_rules(
+    const std::string& backend) const {
+  const auto enabled = families(node().stack());
+  for (const Family family : {Family::ipv4, Family::ipv6}) {
+    const RunResult saved = node().run_in(node().node(), {iptables_tool(backend, family, "-save")});
+    if (!saved.ok()) return testing::AssertionFailure() << saved.describe();
+    std::map<std::string, std::vector<std::string>> want;
+    if (std::find(enabled.begin(), enabled.end(), family) != enabled.end()) {
+      const RunResult payload = node().run_in(
+          node().node(), {FNFT_BINARY, "dump", "--mode=iptables",
+                          family == Family::ipv4 ? "--family=ipv4" : "--family=ipv6",
+                          "--subnet-file=" + subnet_file_, "--net-config-path=" + net_conf_file()});
+      if (!payload.ok()) return testing::AssertionFailure() << payload.describe();
+      want = flanneld_lines(payload.out);
+    }
+    if (flanneld_lines(saved.out) != want) {
+      std::string expected;
+      for (const auto& [table, lines] : want) {
+        expected += "*" + table + "\n";
+        for (const auto& line : lines) expected += line + "\n";
+      }
+      return testing::AssertionFailure()
+             << iptables_tool(backend, family, "-save") << " does not hold exactly flanneld's "
+             << "rules\n--- expected (from dump) ---\n"
+             << expected << "--- saved ---\n"
+             << saved.out << report();
+    }
+  }
+  return testing::AssertionSuccess();
+}
+
+testing::AssertionResult DaemonTest::iptables_holds_no_flanneld_rules(
+    const std::string& backend) const {
+  for (const Family family : {Family::ipv4, Family::ipv6}) {
+    const RunResult saved = node().run_in(node().node(), {iptables_tool(backend, family, "-save")});
+    if (!saved.ok()) return testing::AssertionFailure() << saved.describe();
+    if (!flanneld_lines(saved.out).empty()) {
+      return testing::AssertionFailure()
+             << iptables_tool(backend, family, "-save") << " still holds flanneld's rules\n"
+             << saved.out << report();
+    }
+  }
+  return testing::AssertionSuccess();
+}
+
+testing::AssertionResult DaemonTest::iptables_become_flanneld_rules(
+    const std::string& backend, std::chrono::milliseconds timeout) const {
+  if (eventually([&] { return bool(iptables_holds_flanneld_rules(backend)); }, timeout)) {
+    return testing::AssertionSuccess();
+  }
+  return iptables_holds_flanneld_rules(backend);
 }
 
 DaemonProcess& DaemonTest::start_daemon(std::vector<std::string> options, bool wait_ready) {
@@ -112,7 +203,7 @@ DaemonProcess& DaemonTest::start_daemon(std::vector<std::string> options, bool w
   if (wait_ready) {
     const bool ready = daemon().wait_for_log("); watching for changes", 10s);
     EXPECT_TRUE(ready) << "the daemon never said it was ready\n" << report();
-    if (ready) {
+    if (ready && nftables_mode_) {
       EXPECT_TRUE(tables_become_desired());
     }
   }

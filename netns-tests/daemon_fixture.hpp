@@ -5,6 +5,7 @@
 // "the daemon logged it", and "a pod still reaches the outside, masqueraded".
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,16 +17,30 @@ namespace fnft::netns_test {
 
 // subnet.env as flanneld writes it, with `ipv4_subnet` as this node's lease.
 std::string subnet_env_text(const std::string& ipv4_subnet = "10.244.1.1/24");
-std::string net_conf_text(Stack stack);
+// net-conf.json for `stack`: with "EnableNFTables": true for the nftables mode, without the
+// key (flannel's default, the iptables mode) otherwise.
+std::string net_conf_text(Stack stack, bool nftables = true);
+
+// The lines of iptables-save output, or of an iptables-restore payload, that are flanneld's
+// (its chains' declarations and rules, every rule naming them or carrying its comments), by
+// table, in order. Other components' lines are not in it.
+std::map<std::string, std::vector<std::string>> flanneld_lines(const std::string& text);
+
+// "iptables-nft", "ip6tables-legacy", ... for a backend ("nft" or "legacy") and family.
+std::string iptables_tool(const std::string& backend, Family family,
+                          const std::string& suffix = "");
 
 class DaemonTest : public NetnsTest {
  protected:
   void TearDown() override;
 
   // Builds the node and writes subnet.env and net-conf.json into config_dir().
-  const FlannelNode& make_daemon_node(Stack stack);
+  const FlannelNode& make_daemon_node(Stack stack, bool nftables = true);
+  // Replaces net-conf.json the way a ConfigMap update does (a new file renamed into place).
+  void replace_net_conf(bool nftables);
   // Starts `flannel-nftd run` (with `options` after the config file options) and, when
-  // `wait_ready`, waits for "flannel tables in place" and for the kernel to hold the dump.
+  // `wait_ready`, waits for "flannel rules in place" and, in the nftables mode, for the
+  // kernel to hold the dump.
   DaemonProcess& start_daemon(std::vector<std::string> options = {}, bool wait_ready = true);
   // Programs the next daemons are started through (e.g. {"env", "PATH=..."}); each must
   // exec the rest of its command line.
@@ -45,6 +60,14 @@ class DaemonTest : public NetnsTest {
 
   // `nft ARGS...` in the node namespace; throws when nft fails.
   RunResult nft(std::vector<std::string> args, std::string_view input = {}) const;
+  // Whether iptables `backend` ("nft" or "legacy") holds exactly flanneld's rules as `dump
+  // --mode=iptables` prints them, for the node's families, and none for the others.
+  testing::AssertionResult iptables_holds_flanneld_rules(const std::string& backend) const;
+  // Whether `backend` holds no trace of flanneld's rules at all, in either family.
+  testing::AssertionResult iptables_holds_no_flanneld_rules(const std::string& backend) const;
+  // Polls iptables_holds_flanneld_rules.
+  testing::AssertionResult iptables_become_flanneld_rules(
+      const std::string& backend, std::chrono::milliseconds timeout = 10s) const;
   // The flannel tables of the node's families, `nft list table` each, counters zeroed; a
   // missing table shows as nft's error.
   std::string flannel_tables() const;
@@ -78,6 +101,7 @@ class DaemonTest : public NetnsTest {
   std::string subnet_file_;
   std::vector<std::unique_ptr<DaemonProcess>> daemons_;
   std::vector<std::string> wrapper_;
+  bool nftables_mode_ = true;  // what net-conf.json says
   // The last desired listing, by the dump text it was made from.
   mutable std::string cached_dump_;
   mutable std::string cached_desired_;

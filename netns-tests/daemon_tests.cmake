@@ -22,6 +22,8 @@ add_executable(netns_daemon_tests
   ${CMAKE_CURRENT_LIST_DIR}/daemon_war_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/daemon_lifecycle_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/daemon_hostile_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/daemon_iptables_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/daemon_mode_switch_test.cpp
 )
 target_include_directories(netns_daemon_tests PRIVATE ${PROJECT_SOURCE_DIR})
 target_link_libraries(netns_daemon_tests PRIVATE fnft_warnings GTest::gtest GTest::gmock)

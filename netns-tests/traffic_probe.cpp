@@ -10,6 +10,9 @@
 //   udp-stream ADDR PORT [--interval-ms I] [--reply-timeout-ms T] [--count N] [--timeout S]
 //       one datagram per socket (so each is a new conntrack entry and meets the NAT chain),
 //       until SIGTERM, --count or --timeout; prints "sent S received R lost L"
+//   echo-tcp ADDR PORT [--timeout S]    print the source of one connection, echo it to its end
+//   tcp-stream ADDR PORT [--interval-ms I] [--reply-timeout-ms T] [--timeout S]
+//       one connection, one echoed round trip per interval; prints "rounds R late L broken B"
 //
 // Servers print "ready" on stderr once bound, so a test starts its client only then.
 // Exit codes: 0 success, 1 nothing (or not everything) came back in time, 2 usage/setup error.
@@ -217,26 +220,33 @@ int echo_udp(const Endpoint& local, std::chrono::seconds timeout) {
   return kOk;
 }
 
-int serve_tcp(const Endpoint& local, std::chrono::seconds timeout) {
+// Listens on `local`, accepts one connection before `deadline` and prints its peer's
+// address (the source a masqueraded connection arrives with); nullopt when none came.
+std::optional<Socket> accept_one(const Endpoint& local, Clock::time_point deadline) {
   const Socket listener = bound_socket(local, SOCK_STREAM);
   if (::listen(listener.fd(), 4) != 0) throw SetupError(errno_text("listen"));
   say_ready();
-  const auto deadline = Clock::now() + timeout;
-  if (!wait_fd(listener.fd(), POLLIN, deadline)) {
-    std::fprintf(stderr, "no connection within %llds\n", static_cast<long long>(timeout.count()));
-    return kNoReply;
-  }
+  if (!wait_fd(listener.fd(), POLLIN, deadline)) return std::nullopt;
   sockaddr_storage peer{};
   socklen_t peer_length = sizeof peer;
-  const Socket connection(
-      ::accept(listener.fd(), reinterpret_cast<sockaddr*>(&peer), &peer_length));
+  Socket connection(::accept(listener.fd(), reinterpret_cast<sockaddr*>(&peer), &peer_length));
   if (connection.fd() < 0) throw SetupError(errno_text("accept"));
   std::printf("%s\n", address_text(peer).c_str());
   std::fflush(stdout);
+  return connection;
+}
+
+int serve_tcp(const Endpoint& local, std::chrono::seconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  const std::optional<Socket> connection = accept_one(local, deadline);
+  if (!connection) {
+    std::fprintf(stderr, "no connection within %llds\n", static_cast<long long>(timeout.count()));
+    return kNoReply;
+  }
   char buffer[256];
-  if (wait_fd(connection.fd(), POLLIN, deadline)) {
-    const ssize_t got = ::recv(connection.fd(), buffer, sizeof buffer, 0);
-    if (got > 0) ::send(connection.fd(), buffer, static_cast<std::size_t>(got), MSG_NOSIGNAL);
+  if (wait_fd(connection->fd(), POLLIN, deadline)) {
+    const ssize_t got = ::recv(connection->fd(), buffer, sizeof buffer, 0);
+    if (got > 0) ::send(connection->fd(), buffer, static_cast<std::size_t>(got), MSG_NOSIGNAL);
   }
   return kOk;
 }
@@ -386,12 +396,80 @@ int udp_stream(const Endpoint& remote, const Args& args) {
   return lost == 0 && received > 0 ? kOk : kNoReply;
 }
 
+// One connection, echoed until the peer closes it, SIGTERM or the timeout; prints the peer's
+// address first, so a test sees what source a masqueraded connection arrived with.
+int echo_tcp(const Endpoint& local, std::chrono::seconds timeout) {
+  install_stop_handlers();
+  const auto deadline = Clock::now() + timeout;
+  const std::optional<Socket> connection = accept_one(local, deadline);
+  if (!connection) return kNoReply;
+  while (wait_fd(connection->fd(), POLLIN, deadline)) {
+    char buffer[512];
+    const ssize_t got = ::recv(connection->fd(), buffer, sizeof buffer, 0);
+    if (got <= 0) break;
+    ::send(connection->fd(), buffer, static_cast<std::size_t>(got), MSG_NOSIGNAL);
+  }
+  return kOk;
+}
+
+// One long-lived connection and one echoed round trip per interval over it: whether an
+// established connection survives what happens to the rules meanwhile. Prints "rounds R
+// late L broken 0|1"; exit 0 when the connection never broke and every echo came in time.
+int tcp_stream(const Endpoint& remote, const Args& args) {
+  install_stop_handlers();
+  const auto interval = std::chrono::milliseconds(args.number("--interval-ms", 10));
+  const auto reply_timeout = std::chrono::milliseconds(args.number("--reply-timeout-ms", 1000));
+  const auto deadline = Clock::now() + std::chrono::seconds(args.number("--timeout", 30));
+  const Socket sock(remote.family(), SOCK_STREAM, 0);
+  if (::connect(sock.fd(), remote.addr(), remote.length) != 0) {
+    std::fprintf(stderr, "%s\n", errno_text("connect").c_str());
+    return kNoReply;
+  }
+  std::fputs("started\n", stderr);
+  int rounds = 0;
+  int late = 0;
+  bool broken = false;
+  while (g_stop == 0 && Clock::now() < deadline && !broken) {
+    const std::string payload = "round " + std::to_string(rounds) + "\n";
+    if (::send(sock.fd(), payload.data(), payload.size(), MSG_NOSIGNAL) < 0) {
+      broken = true;
+      break;
+    }
+    std::string echoed;
+    const auto reply_deadline = Clock::now() + reply_timeout;
+    while (echoed.size() < payload.size() && wait_fd(sock.fd(), POLLIN, reply_deadline)) {
+      char buffer[512];
+      const ssize_t got = ::recv(sock.fd(), buffer, sizeof buffer, 0);
+      if (got <= 0) {
+        broken = true;
+        break;
+      }
+      echoed.append(buffer, static_cast<std::size_t>(got));
+    }
+    if (g_stop != 0) break;
+    ++rounds;
+    if (!broken && echoed != payload) {
+      ++late;
+      std::printf("late round %d\n", rounds - 1);
+    }
+    if (rounds % 10 == 0) std::fprintf(stderr, "rounds %d\n", rounds);
+    std::fflush(stdout);
+    std::fflush(stderr);
+    std::this_thread::sleep_for(interval);
+  }
+  std::printf("rounds %d late %d broken %d\n", rounds, late, broken ? 1 : 0);
+  return !broken && late == 0 && rounds > 0 ? kOk : kNoReply;
+}
+
 int usage() {
   std::fputs(
       "usage: traffic_probe serve-udp|serve-tcp|echo-udp|send-udp|connect-tcp ADDR PORT [opts]\n"
       "       traffic_probe ping ADDR [--count N] [--timeout S]\n"
       "       traffic_probe udp-stream ADDR PORT [--interval-ms I] [--reply-timeout-ms T]\n"
-      "                                [--count N] [--timeout S]\n",
+      "                                [--count N] [--timeout S]\n"
+      "       traffic_probe echo-tcp ADDR PORT [--timeout S]\n"
+      "       traffic_probe tcp-stream ADDR PORT [--interval-ms I] [--reply-timeout-ms T]\n"
+      "                                [--timeout S]\n",
       stderr);
   return kUsage;
 }
@@ -411,6 +489,9 @@ int dispatch(const std::string& verb, const Args& args) {
   if (verb == "send-udp") return send_udp(where, args.flag("--expect-reply"), timeout);
   if (verb == "connect-tcp") return connect_tcp(where, timeout);
   if (verb == "udp-stream") return udp_stream(where, args);
+  if (verb == "echo-tcp")
+    return echo_tcp(where, std::chrono::seconds(args.number("--timeout", 60)));
+  if (verb == "tcp-stream") return tcp_stream(where, args);
   return usage();
 }
 

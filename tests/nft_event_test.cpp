@@ -5,11 +5,14 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <libmnl/libmnl.h>
+#include <libnftnl/common.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
 #include <vector>
+
+#include "netlink/nft_codec.hpp"
 
 namespace fnft::netlink {
 namespace {
@@ -109,8 +112,7 @@ TEST(NftEventAssembler, UnknownMessageTypeIsTreatedAsPossiblyOurs) {
 // iptables-nft keeps our chains in `table ip nat` beside kube-proxy's: only ours, the chain
 // that jumps to them, and the table itself count.
 TEST(NftEventAssembler, InAWatchedTableOnlyTheWatchedChainsAndTheTableCount) {
-  NftEventAssembler events(
-      {{state::Family::ipv4, "nat", {"POSTROUTING", "FLANNEL-POSTRTG"}}});
+  NftEventAssembler events({{state::Family::ipv4, "nat", {"POSTROUTING", "FLANNEL-POSTRTG"}}});
   EventBuilder kube(NFT_MSG_NEWRULE, NFPROTO_IPV4, 5);
   kube.str(NFTA_RULE_TABLE, "nat").str(NFTA_RULE_CHAIN, "KUBE-SERVICES");
   EventBuilder set(NFT_MSG_NEWSET, NFPROTO_IPV4, 5);
@@ -130,6 +132,30 @@ TEST(NftEventAssembler, InAWatchedTableOnlyTheWatchedChainsAndTheTableCount) {
   flushed.str(NFTA_TABLE_NAME, "nat");
   events.feed(flushed.get());
   EXPECT_TRUE(events.feed(newgen(5).get())->touched_owned);
+}
+
+// A jump into our chain from a chain we do not watch changes what enters ours.
+TEST(NftEventAssembler, ARuleJumpingIntoAWatchedChainFromElsewhereCounts) {
+  NftEventAssembler events({{state::Family::ipv4, "filter", {"FORWARD", "FLANNEL-FWD"}}});
+  state::Rule jump;
+  jump.action = state::Action{state::Action::Kind::jump, false, "FLANNEL-FWD"};
+  const NftnlRule rule = encode_rule(state::Family::ipv4, "filter", "INPUT", jump);
+  std::vector<char> buffer(MNL_SOCKET_BUFFER_SIZE);
+  nlmsghdr* message = nftnl_nlmsg_build_hdr(buffer.data(), NFT_MSG_NEWRULE, NFPROTO_IPV4, 0, 0);
+  message->nlmsg_pid = 5;
+  build_rule_payload(message, rule.get());
+  events.feed(message);
+  const auto done = events.feed(newgen(5).get());
+  ASSERT_TRUE(done->touched_owned);
+  EXPECT_EQ(done->touched, std::vector<std::string>{"addrule ip filter INPUT"});
+
+  state::Rule other_jump;
+  other_jump.action = state::Action{state::Action::Kind::jump, false, "KUBE-FORWARD"};
+  const NftnlRule unrelated = encode_rule(state::Family::ipv4, "filter", "INPUT", other_jump);
+  nlmsghdr* second = nftnl_nlmsg_build_hdr(buffer.data(), NFT_MSG_NEWRULE, NFPROTO_IPV4, 0, 0);
+  build_rule_payload(second, unrelated.get());
+  events.feed(second);
+  EXPECT_FALSE(events.feed(newgen(5).get())->touched_owned);
 }
 
 TEST(NftEventAssembler, ResetDropsAHalfAssembledTransaction) {
