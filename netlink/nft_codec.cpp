@@ -6,6 +6,7 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <stdexcept>
 #include <type_traits>
@@ -173,6 +174,9 @@ std::vector<Item> decode_items(ExprSpan exprs, state::Family family) {
     } else if (auto address = decode_address_match(exprs, family)) {
       items.emplace_back(state::Match(address->value));
       consumed = address->consumed;
+    } else if (auto ct_state = decode_ct_state_match(exprs)) {
+      items.emplace_back(state::Match(ct_state->value));
+      consumed = ct_state->consumed;
     } else if (auto counter = decode_counter(exprs)) {
       items.emplace_back(Counter{});
       consumed = counter->consumed;
@@ -182,6 +186,9 @@ std::vector<Item> decode_items(ExprSpan exprs, state::Family family) {
     } else if (auto masquerade = decode_masquerade(exprs)) {
       items.emplace_back(masquerade->value);
       consumed = masquerade->consumed;
+    } else if (auto offload = decode_offload(exprs)) {
+      items.emplace_back(offload->value);
+      consumed = offload->consumed;
     } else {
       auto unknown = decode_unknown(exprs);
       items.emplace_back(state::Match(std::move(unknown.value)));
@@ -294,6 +301,8 @@ NftnlRule encode_rule(state::Family family, const std::string& table, const std:
             encode_mark_match(raw, m);
           } else if constexpr (std::is_same_v<T, state::AddressMatch>) {
             encode_address_match(raw, family, m);
+          } else if constexpr (std::is_same_v<T, state::CtStateMatch>) {
+            encode_ct_state_match(raw, m);
           } else {
             throw std::invalid_argument("cannot encode an unknown expression (" + m.description +
                                         ")");
@@ -305,6 +314,7 @@ NftnlRule encode_rule(state::Family family, const std::string& table, const std:
   switch (rule.action.kind) {
     case state::Action::Kind::none: break;
     case state::Action::Kind::masquerade: encode_masquerade(raw, rule.action); break;
+    case state::Action::Kind::offload: encode_offload(raw, rule.action); break;
     default: encode_verdict(raw, rule.action); break;
   }
   if (!rule.comment.empty()) encode_comment(raw, rule.comment);
@@ -342,7 +352,7 @@ state::Table decode_table(const nftnl_table* table) {
   const std::string name = string_or_empty(nftnl_table_get_str(table, NFTNL_TABLE_NAME));
   const auto family = family_of_nfproto(nfproto);
   if (!family) throw unrepresentable("table " + family_text(nfproto) + " " + name, "its family");
-  return state::Table{*family, name, {}};
+  return state::Table{*family, name, {}, {}};
 }
 
 std::vector<std::string> unmodeled_table_properties(const nftnl_table* table) {
@@ -415,6 +425,49 @@ DecodedRule decode_rule(const nftnl_rule* rule) {
   }
   fill_rule(decoded.rule, decode_items(exprs, *family), *family);
   decoded.rule.comment = decode_comment(rule);
+  return decoded;
+}
+
+NftnlFlowtable encode_flowtable(state::Family family, const std::string& table,
+                                const state::Flowtable& flowtable, bool with_hook) {
+  NftnlFlowtable encoded = make_flowtable();
+  nftnl_flowtable_set_u32(encoded.get(), NFTNL_FLOWTABLE_FAMILY, nfproto_of(family));
+  nftnl_flowtable_set_str(encoded.get(), NFTNL_FLOWTABLE_TABLE, table.c_str());
+  nftnl_flowtable_set_str(encoded.get(), NFTNL_FLOWTABLE_NAME, flowtable.name.c_str());
+  if (with_hook) {
+    nftnl_flowtable_set_u32(encoded.get(), NFTNL_FLOWTABLE_HOOKNUM, NF_NETDEV_INGRESS);
+    nftnl_flowtable_set_s32(encoded.get(), NFTNL_FLOWTABLE_PRIO, flowtable.priority);
+    nftnl_flowtable_set_u32(encoded.get(), NFTNL_FLOWTABLE_FLAGS,
+                            flowtable.counter ? NFT_FLOWTABLE_COUNTER : 0);
+  }
+  if (!flowtable.devices.empty()) {
+    std::vector<const char*> names;
+    for (const auto& device : flowtable.devices) names.push_back(device.c_str());
+    names.push_back(nullptr);  // the array's end, for libnftnl
+    nftnl_flowtable_set_array(encoded.get(), NFTNL_FLOWTABLE_DEVICES, names.data());
+  }
+  return encoded;
+}
+
+DecodedFlowtable decode_flowtable(const nftnl_flowtable* flowtable) {
+  DecodedFlowtable decoded;
+  decoded.table = string_or_empty(nftnl_flowtable_get_str(flowtable, NFTNL_FLOWTABLE_TABLE));
+  decoded.flowtable.name =
+      string_or_empty(nftnl_flowtable_get_str(flowtable, NFTNL_FLOWTABLE_NAME));
+  if (nftnl_flowtable_is_set(flowtable, NFTNL_FLOWTABLE_PRIO)) {
+    decoded.flowtable.priority = nftnl_flowtable_get_s32(flowtable, NFTNL_FLOWTABLE_PRIO);
+  }
+  const std::uint32_t flags = nftnl_flowtable_is_set(flowtable, NFTNL_FLOWTABLE_FLAGS)
+                                  ? nftnl_flowtable_get_u32(flowtable, NFTNL_FLOWTABLE_FLAGS)
+                                  : 0;
+  decoded.flowtable.counter = (flags & NFT_FLOWTABLE_COUNTER) != 0;
+  if (nftnl_flowtable_is_set(flowtable, NFTNL_FLOWTABLE_DEVICES)) {
+    const char* const* names = nftnl_flowtable_get_array(flowtable, NFTNL_FLOWTABLE_DEVICES);
+    for (std::size_t i = 0; names != nullptr && names[i] != nullptr; ++i) {
+      decoded.flowtable.devices.emplace_back(names[i]);
+    }
+  }
+  std::sort(decoded.flowtable.devices.begin(), decoded.flowtable.devices.end());
   return decoded;
 }
 

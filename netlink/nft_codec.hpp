@@ -34,6 +34,18 @@ NftnlRule encode_rule(state::Family family, const std::string& table, const std:
 NftnlRule encode_rule_reference(state::Family family, const std::string& table,
                                 const std::string& chain, std::optional<std::uint64_t> handle);
 
+// flowtable ip flannel-ipv4 fastpath { hook ingress priority filter; devices = { ... };
+// counter; }. `with_hook` false: the names only (a delete); with devices, those devices'
+// hooks only (unbinding them).
+NftnlFlowtable encode_flowtable(state::Family family, const std::string& table,
+                                const state::Flowtable& flowtable, bool with_hook = true);
+
+struct DecodedFlowtable {
+  std::string table;
+  state::Flowtable flowtable;  // devices sorted
+};
+DecodedFlowtable decode_flowtable(const nftnl_flowtable* flowtable);
+
 // nftnl_rule_nlmsg_build_payload, but with the comment (NFTA_RULE_USERDATA) after the
 // expressions as nft sends it, so our NEWRULE messages are byte for byte nft's.
 void build_rule_payload(nlmsghdr* nlh, nftnl_rule* rule);

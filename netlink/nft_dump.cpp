@@ -174,6 +174,30 @@ void confirm_expected_chains(NfnlSocket& socket, std::vector<FoundTable>& tables
   }
 }
 
+// The flowtables of each found table, with a dump the kernel filters by table.
+bool dump_flowtables(NfnlSocket& socket, std::vector<FoundTable>& tables) {
+  bool consistent = true;
+  for (auto& found : tables) {
+    alignas(nlmsghdr) char buffer[kRequestBufferBytes];
+    nlmsghdr* request = nftnl_nlmsg_build_hdr(buffer, NFT_MSG_GETFLOWTABLE,
+                                              nfproto_of(found.table.family), NLM_F_DUMP, 0);
+    const NftnlFlowtable filter = make_flowtable();
+    nftnl_flowtable_set_str(filter.get(), NFTNL_FLOWTABLE_TABLE, found.table.name.c_str());
+    nftnl_flowtable_nlmsg_build_payload(request, filter.get());
+    const std::string what =
+        "list flowtables " + family_name(found.table.family) + " " + found.table.name;
+    consistent &= socket.dump(request, what, [&](const nlmsghdr* reply) {
+      const NftnlFlowtable flowtable = make_flowtable();
+      if (nftnl_flowtable_nlmsg_parse(reply, flowtable.get()) < 0) throw parse_failure(what);
+      DecodedFlowtable decoded = decode_flowtable(flowtable.get());
+      if (decoded.table != found.table.name) return;  // a kernel that ignores the filter
+      if (found.table.find_flowtable(decoded.flowtable.name) != nullptr) return;
+      found.table.flowtables.push_back(std::move(decoded.flowtable));
+    });
+  }
+  return consistent;
+}
+
 // The rule dump is filtered by table in the kernel, and its resume position counts only that
 // table's rules: commits to other tables cannot make it skip or repeat one of ours.
 bool dump_rules(NfnlSocket& socket, state::Table& table, bool& complete) {
@@ -224,10 +248,11 @@ ObservedRuleset assemble(std::vector<FoundTable>& found,
       }
     }
     if (table == nullptr) continue;
-    // The kernel counts sets, maps, stateful objects and flowtables in a table's use too.
-    if (table->use > table->table.chains.size()) {
-      table->unmodeled.push_back(std::to_string(table->use - table->table.chains.size()) +
-                                 " sets, maps, stateful objects or flowtables");
+    // The kernel counts sets, maps and stateful objects in a table's use too.
+    const std::size_t modeled = table->table.chains.size() + table->table.flowtables.size();
+    if (table->use > modeled) {
+      table->unmodeled.push_back(std::to_string(table->use - modeled) +
+                                 " sets, maps or stateful objects");
     }
     if (!table->unmodeled.empty()) {
       observed.unmodeled.push_back({table->table.family, table->table.name,
@@ -266,6 +291,7 @@ bool read_tables(NfnlSocket& socket, const std::vector<state::OwnedTable>& owned
     if (tables.empty()) continue;
     uninterrupted &= dump_chains(socket, family, tables);
     if (!whole_ruleset) confirm_expected_chains(socket, tables, expected);
+    uninterrupted &= dump_flowtables(socket, tables);
     for (auto& table : tables) uninterrupted &= dump_rules(socket, table.table, complete);
     std::move(tables.begin(), tables.end(), std::back_inserter(found));
   }

@@ -257,6 +257,40 @@ std::optional<Decoded<state::AddressMatch>> decode_address_match(ExprSpan exprs,
   return Decoded<state::AddressMatch>{match, next + 1};
 }
 
+// ct state established
+//   [ ct load state => reg 1 ]
+//   [ bitwise reg 1 = ( reg 1 & 0x00000002 ) ^ 0x00000000 ]
+//   [ cmp neq reg 1 0x00000000 ]
+// The states are a host-order u32 bit mask, as the kernel compares them.
+void encode_ct_state_match(nftnl_rule* rule, const state::CtStateMatch& match) {
+  NftnlExpr ct = make_expr("ct");
+  nftnl_expr_set_u32(ct.get(), NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
+  nftnl_expr_set_u32(ct.get(), NFTNL_EXPR_CT_DREG, kLoadRegister);
+  append(rule, std::move(ct));
+  // nft 1.0.6 names no bitwise operation here, unlike for `meta mark &`.
+  encode_mask(rule, &match.states, sizeof match.states, BitwiseOp::implicit);
+  const std::uint32_t zero = 0;
+  encode_compare(rule, NFT_CMP_NEQ, &zero, sizeof zero);
+}
+
+std::optional<Decoded<state::CtStateMatch>> decode_ct_state_match(ExprSpan exprs) {
+  if (exprs.size() < 3 || !is(exprs[0], "ct")) return std::nullopt;
+  const nftnl_expr* ct = exprs[0];
+  if (nftnl_expr_get_u32(ct, NFTNL_EXPR_CT_KEY) != NFT_CT_STATE ||
+      !nftnl_expr_is_set(ct, NFTNL_EXPR_CT_DREG) || nftnl_expr_is_set(ct, NFTNL_EXPR_CT_DIR)) {
+    return std::nullopt;
+  }
+  const std::uint32_t reg = nftnl_expr_get_u32(ct, NFTNL_EXPR_CT_DREG);
+  state::CtStateMatch match;
+  const auto mask = decode_mask(exprs[1], reg, sizeof match.states);
+  if (!mask) return std::nullopt;
+  std::memcpy(&match.states, mask->data(), sizeof match.states);
+  // `!= 0` after the mask: any of the states. (`== 0`, none of them, is not ours.)
+  const auto comparison = decode_compare(exprs[2], reg, sizeof match.states);
+  if (!comparison || !comparison->negated || !all_zero(comparison->value)) return std::nullopt;
+  return Decoded<state::CtStateMatch>{match, 3};
+}
+
 // counter
 //   [ counter pkts 0 bytes 0 ]
 void encode_counter(nftnl_rule* rule) {
@@ -287,7 +321,8 @@ void encode_verdict(nftnl_rule* rule, const state::Action& action) {
       nftnl_expr_set_str(expr.get(), NFTNL_EXPR_IMM_CHAIN, action.target.c_str());
       break;
     case Kind::none:
-    case Kind::masquerade: throw std::invalid_argument("encode_verdict: not a verdict");
+    case Kind::masquerade:
+    case Kind::offload: throw std::invalid_argument("encode_verdict: not a verdict");
   }
   append(rule, std::move(expr));
 }
@@ -347,6 +382,21 @@ std::optional<Decoded<state::Action>> decode_masquerade(ExprSpan exprs) {
   action.kind = state::Action::Kind::masquerade;
   action.fully_random = flags != 0;
   return Decoded<state::Action>{action, 1};
+}
+
+// flow add @fastpath
+//   [ flow_offload flowtable fastpath ]
+void encode_offload(nftnl_rule* rule, const state::Action& action) {
+  NftnlExpr expr = make_expr("flow_offload");
+  nftnl_expr_set_str(expr.get(), NFTNL_EXPR_FLOW_TABLE_NAME, action.target.c_str());
+  append(rule, std::move(expr));
+}
+
+std::optional<Decoded<state::Action>> decode_offload(ExprSpan exprs) {
+  if (exprs.empty() || !is(exprs[0], "flow_offload")) return std::nullopt;
+  const char* flowtable = nftnl_expr_get_str(exprs[0], NFTNL_EXPR_FLOW_TABLE_NAME);
+  if (flowtable == nullptr) return std::nullopt;
+  return Decoded<state::Action>{state::Action{state::Action::Kind::offload, false, flowtable}, 1};
 }
 
 Decoded<state::UnknownExpression> decode_unknown(ExprSpan exprs) {

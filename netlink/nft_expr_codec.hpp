@@ -35,6 +35,9 @@ void encode_address_match(nftnl_rule* rule, state::Family family, const state::A
 std::optional<Decoded<state::AddressMatch>> decode_address_match(ExprSpan exprs,
                                                                  state::Family family);
 
+void encode_ct_state_match(nftnl_rule* rule, const state::CtStateMatch& match);
+std::optional<Decoded<state::CtStateMatch>> decode_ct_state_match(ExprSpan exprs);
+
 void encode_counter(nftnl_rule* rule);
 std::optional<Decoded<bool>> decode_counter(ExprSpan exprs);
 
@@ -44,6 +47,10 @@ std::optional<Decoded<state::Action>> decode_verdict(ExprSpan exprs);
 
 void encode_masquerade(nftnl_rule* rule, const state::Action& action);
 std::optional<Decoded<state::Action>> decode_masquerade(ExprSpan exprs);
+
+// flow add @FLOWTABLE
+void encode_offload(nftnl_rule* rule, const state::Action& action);
+std::optional<Decoded<state::Action>> decode_offload(ExprSpan exprs);
 
 // Whatever none of the above recognised: the front expression plus the register operations
 // (bitwise, cmp, range, lookup) that consume what it loaded, in libnftnl's words, e.g.

@@ -53,6 +53,29 @@ void add_operation(NftBatch& batch, const state::NftOperation& op) {
                 [&](nlmsghdr* nlh) { build_rule_payload(nlh, rule.get()); });
       return;
     }
+    case Kind::add_flowtable: {
+      // NLM_F_CREATE without NLM_F_EXCL: on an existing flowtable, the devices it lacks are
+      // bound and the others left as they are.
+      const NftnlFlowtable flowtable = encode_flowtable(op.family, op.table, op.flowtable);
+      batch.add(NFT_MSG_NEWFLOWTABLE, family, NLM_F_CREATE, std::move(description),
+                [&](nlmsghdr* nlh) { nftnl_flowtable_nlmsg_build_payload(nlh, flowtable.get()); });
+      return;
+    }
+    case Kind::delete_flowtable: {
+      state::Flowtable name_only;
+      name_only.name = op.flowtable.name;
+      const NftnlFlowtable flowtable = encode_flowtable(op.family, op.table, name_only, false);
+      batch.add(NFT_MSG_DELFLOWTABLE, family, 0, std::move(description),
+                [&](nlmsghdr* nlh) { nftnl_flowtable_nlmsg_build_payload(nlh, flowtable.get()); });
+      return;
+    }
+    case Kind::unbind_flowtable_devices: {
+      // DELFLOWTABLE naming devices unbinds those and keeps the flowtable.
+      const NftnlFlowtable flowtable = encode_flowtable(op.family, op.table, op.flowtable, false);
+      batch.add(NFT_MSG_DELFLOWTABLE, family, 0, std::move(description),
+                [&](nlmsghdr* nlh) { nftnl_flowtable_nlmsg_build_payload(nlh, flowtable.get()); });
+      return;
+    }
     case Kind::delete_rule: {
       const NftnlRule rule = encode_rule_reference(op.family, op.table, op.chain, op.handle);
       batch.add(NFT_MSG_DELRULE, family, 0, std::move(description),

@@ -6,6 +6,7 @@
 // clang-format on
 #include <libnftnl/chain.h>
 #include <libnftnl/expr.h>
+#include <libnftnl/flowtable.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
@@ -22,6 +23,7 @@ struct NftnlFree {
   void operator()(nftnl_expr* p) const { nftnl_expr_free(p); }
   void operator()(nftnl_expr_iter* p) const { nftnl_expr_iter_destroy(p); }
   void operator()(nftnl_udata_buf* p) const { nftnl_udata_buf_free(p); }
+  void operator()(nftnl_flowtable* p) const { nftnl_flowtable_free(p); }
 };
 
 using NftnlTable = std::unique_ptr<nftnl_table, NftnlFree>;
@@ -30,6 +32,7 @@ using NftnlRule = std::unique_ptr<nftnl_rule, NftnlFree>;
 using NftnlExpr = std::unique_ptr<nftnl_expr, NftnlFree>;
 using NftnlExprIter = std::unique_ptr<nftnl_expr_iter, NftnlFree>;
 using NftnlUdataBuf = std::unique_ptr<nftnl_udata_buf, NftnlFree>;
+using NftnlFlowtable = std::unique_ptr<nftnl_flowtable, NftnlFree>;
 
 // libnftnl returns NULL only when malloc fails.
 template <typename Owner, typename Raw>
@@ -46,6 +49,9 @@ inline NftnlChain make_chain() {
 }
 inline NftnlRule make_rule() {
   return owned_or_throw<NftnlRule>(nftnl_rule_alloc());
+}
+inline NftnlFlowtable make_flowtable() {
+  return owned_or_throw<NftnlFlowtable>(nftnl_flowtable_alloc());
 }
 inline NftnlExpr make_expr(const char* kind) {
   return owned_or_throw<NftnlExpr>(nftnl_expr_alloc(kind));

@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "state/cidr.hpp"
 
@@ -53,6 +54,21 @@ struct NodeConfig {
   std::optional<FamilyNetworks> ipv6;  // present when IPv6 is enabled
   RuleOptions options;
   friend bool operator==(const NodeConfig&, const NodeConfig&) = default;
+};
+
+// The flowtable fast path (`--flowtable`) as the node's links ask for it: present only when
+// it is enabled and the kernel has flowtables.
+struct FastPath {
+  std::vector<std::string> devices;  // sorted, each once: what the flowtable binds to
+  bool counter = false;              // the kernel keeps counting offloaded packets
+  friend bool operator==(const FastPath&, const FastPath&) = default;
+};
+
+// Everything the rules are built from: the configuration, and what the node's links add.
+struct Target {
+  NodeConfig config;
+  std::optional<FastPath> fast_path;
+  friend bool operator==(const Target&, const Target&) = default;
 };
 
 }  // namespace fnft::state

@@ -58,23 +58,39 @@ Chain postrouting_chain(Family family, const FamilyNetworks& net, const RuleOpti
   return chain;
 }
 
-Chain forward_chain(const FamilyNetworks& net) {
+Chain forward_chain(const FamilyNetworks& net, const RuleOptions& options, bool fast_path) {
   Chain chain{std::string(kForwardChainName),
               BaseChain{ChainType::filter, Hook::forward, kPriorityFilter, Policy::accept},
               {}};
-  chain.rules.push_back(
-      rule({saddr(net.cluster)}, verdict(Action::Kind::accept), "forward from cluster"));
-  chain.rules.push_back(
-      rule({daddr(net.cluster)}, verdict(Action::Kind::accept), "forward to cluster"));
+  if (fast_path) {
+    // One rule covers pod traffic either way: every flow with a pod at one end has packets
+    // whose source is in the cluster network (the pod's, before masquerade), and `flow add`
+    // offloads both directions of it.
+    chain.rules.push_back(rule({saddr(net.cluster), CtStateMatch{kCtStateEstablished}},
+                               Action{Action::Kind::offload, false, std::string(kFlowtableName)},
+                               "fast path: established pod traffic"));
+  }
+  if (options.forward_rules) {
+    chain.rules.push_back(
+        rule({saddr(net.cluster)}, verdict(Action::Kind::accept), "forward from cluster"));
+    chain.rules.push_back(
+        rule({daddr(net.cluster)}, verdict(Action::Kind::accept), "forward to cluster"));
+  }
   return chain;
 }
 
 void add_family(Ruleset& ruleset, Family family, const std::optional<FamilyNetworks>& net,
-                const RuleOptions& options) {
-  if (!net || (!options.ip_masq && !options.forward_rules)) return;
-  Table table{family, std::string(table_name(family)), {}};
+                const RuleOptions& options, const std::optional<FastPath>& fast_path) {
+  if (!net || (!options.ip_masq && !options.forward_rules && !fast_path)) return;
+  Table table{family, std::string(table_name(family)), {}, {}};
+  if (fast_path) {
+    table.flowtables.push_back(Flowtable{std::string(kFlowtableName), kPriorityFilter,
+                                         fast_path->devices, fast_path->counter});
+  }
   if (options.ip_masq) table.chains.push_back(postrouting_chain(family, *net, options));
-  if (options.forward_rules) table.chains.push_back(forward_chain(*net));
+  if (options.forward_rules || fast_path) {
+    table.chains.push_back(forward_chain(*net, options, fast_path.has_value()));
+  }
   ruleset.tables.push_back(std::move(table));
 }
 
@@ -84,10 +100,10 @@ std::string_view table_name(Family family) {
   return family == Family::ipv4 ? kIpv4TableName : kIpv6TableName;
 }
 
-Ruleset desired_nft_ruleset(const NodeConfig& config) {
+Ruleset desired_nft_ruleset(const NodeConfig& config, const std::optional<FastPath>& fast_path) {
   Ruleset ruleset;
-  add_family(ruleset, Family::ipv4, config.ipv4, config.options);
-  add_family(ruleset, Family::ipv6, config.ipv6, config.options);
+  add_family(ruleset, Family::ipv4, config.ipv4, config.options, fast_path);
+  add_family(ruleset, Family::ipv6, config.ipv6, config.options, fast_path);
   return ruleset;
 }
 

@@ -14,6 +14,7 @@ inline constexpr std::string_view kIpv4TableName = "flannel-ipv4";
 inline constexpr std::string_view kIpv6TableName = "flannel-ipv6";
 inline constexpr std::string_view kPostroutingChainName = "postrtg";
 inline constexpr std::string_view kForwardChainName = "forward";
+inline constexpr std::string_view kFlowtableName = "fastpath";
 
 // kube-proxy marks packets it wants masqueraded with this bit.
 inline constexpr std::uint32_t kKubeProxyMasqueradeMark = 0x4000;
@@ -21,7 +22,12 @@ inline constexpr std::uint32_t kKubeProxyMasqueradeMark = 0x4000;
 std::string_view table_name(Family family);
 
 // Both families' tables as enabled in `config`; a family whose options want no rule at all
-// gets no table.
-Ruleset desired_nft_ruleset(const NodeConfig& config);
+// gets no table. With `fast_path`, each table also holds flowtable `fastpath` on its devices,
+// and the forward chain starts with the rule that puts established pod traffic on it.
+Ruleset desired_nft_ruleset(const NodeConfig& config,
+                            const std::optional<FastPath>& fast_path = std::nullopt);
+inline Ruleset desired_nft_ruleset(const Target& target) {
+  return desired_nft_ruleset(target.config, target.fast_path);
+}
 
 }  // namespace fnft::state

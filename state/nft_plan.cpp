@@ -1,6 +1,7 @@
 #include "state/nft_plan.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include "state/nft_text.hpp"
 
@@ -81,7 +82,66 @@ bool same_hook(const std::optional<BaseChain>& a, const std::optional<BaseChain>
   return a->type == b->type && a->hook == b->hook && a->priority == b->priority;
 }
 
-void plan_chain(PlanPhases& phases, const Table& table, const Chain& want, const Chain* have) {
+bool uses_any(const Chain& chain, const std::set<std::string>& flowtables) {
+  return std::any_of(chain.rules.begin(), chain.rules.end(), [&](const Rule& rule) {
+    return rule.action.kind == Action::Kind::offload && flowtables.count(rule.action.target) != 0;
+  });
+}
+
+NftOperation flowtable_operation(Kind kind, const Table& table, Flowtable flowtable) {
+  NftOperation op = operation(kind, table);
+  op.flowtable = std::move(flowtable);
+  return op;
+}
+
+std::vector<std::string> without(const std::vector<std::string>& all,
+                                 const std::vector<std::string>& these) {
+  std::vector<std::string> rest;
+  for (const auto& item : all) {
+    if (std::find(these.begin(), these.end(), item) == these.end()) rest.push_back(item);
+  }
+  return rest;
+}
+
+// Returns the flowtables that go away or are replaced: the rules using them must go first.
+std::set<std::string> plan_flowtables(PlanPhases& phases, const Table& want, const Table* have) {
+  std::set<std::string> going;
+  for (const auto& flowtable : want.flowtables) {
+    const Flowtable* held = have != nullptr ? have->find_flowtable(flowtable.name) : nullptr;
+    if (held == nullptr) {
+      phases.add.push_back(flowtable_operation(Kind::add_flowtable, want, flowtable));
+      continue;
+    }
+    if (held->priority != flowtable.priority || held->counter != flowtable.counter) {
+      going.insert(flowtable.name);
+      phases.remove_chains.push_back(flowtable_operation(Kind::delete_flowtable, want, *held));
+      phases.add.push_back(flowtable_operation(Kind::add_flowtable, want, flowtable));
+      continue;
+    }
+    Flowtable stale = *held;
+    stale.devices = without(held->devices, flowtable.devices);
+    if (!stale.devices.empty()) {
+      phases.remove_chains.push_back(
+          flowtable_operation(Kind::unbind_flowtable_devices, want, std::move(stale)));
+    }
+    Flowtable missing = flowtable;
+    missing.devices = without(flowtable.devices, held->devices);
+    if (!missing.devices.empty()) {
+      phases.add.push_back(flowtable_operation(Kind::add_flowtable, want, std::move(missing)));
+    }
+  }
+  if (have != nullptr) {
+    for (const auto& flowtable : have->flowtables) {
+      if (want.find_flowtable(flowtable.name) != nullptr) continue;
+      going.insert(flowtable.name);
+      phases.remove_chains.push_back(flowtable_operation(Kind::delete_flowtable, *have, flowtable));
+    }
+  }
+  return going;
+}
+
+void plan_chain(PlanPhases& phases, const Table& table, const Chain& want, const Chain* have,
+                const std::set<std::string>& going_flowtables) {
   if (have == nullptr) {
     add_chain_with_rules(phases, table, want);
     return;
@@ -98,9 +158,11 @@ void plan_chain(PlanPhases& phases, const Table& table, const Chain& want, const
     update.base = want.base;
     phases.add.push_back(std::move(update));
   }
-  if (want.rules == have->rules) return;
+  // A rule that uses a flowtable about to be replaced keeps it busy: rewrite the chain.
+  const bool rewrite = uses_any(*have, going_flowtables) && uses_any(want, going_flowtables);
+  if (want.rules == have->rules && !rewrite) return;
   if (const auto extras = extra_rules(want.rules, have->rules);
-      extras && extras->size() <= kMaxRulesDeletedByHandle) {
+      extras && extras->size() <= kMaxRulesDeletedByHandle && !rewrite) {
     for (const Rule* extra : *extras) {
       NftOperation remove = operation(Kind::delete_rule, table, want.name);
       remove.rule = *extra;
@@ -120,11 +182,13 @@ void plan_table(PlanPhases& phases, const Table* want, const Table* have) {
   }
   if (have == nullptr) {
     phases.add.push_back(operation(Kind::add_table, *want));
+    plan_flowtables(phases, *want, nullptr);
     for (const auto& chain : want->chains) add_chain_with_rules(phases, *want, chain);
     return;
   }
+  const std::set<std::string> going = plan_flowtables(phases, *want, have);
   for (const auto& chain : want->chains)
-    plan_chain(phases, *want, chain, have->find_chain(chain.name));
+    plan_chain(phases, *want, chain, have->find_chain(chain.name), going);
   for (const auto& chain : have->chains) {
     if (want->find_chain(chain.name) != nullptr) continue;
     if (!chain.rules.empty())
@@ -166,6 +230,27 @@ std::string describe(const NftOperation& op) {
     case Kind::delete_rule:
       return "delete rule " + table + " " + op.chain + " handle " + std::to_string(op.handle) +
              " # " + to_nft_text(op.rule, op.family);
+    case Kind::add_flowtable:
+    case Kind::unbind_flowtable_devices: {
+      std::string text = std::string(op.kind == Kind::add_flowtable ? "add" : "delete") +
+                         " flowtable " + table + " " + op.flowtable.name + " {";
+      if (op.kind == Kind::add_flowtable) {
+        text += " hook ingress priority " +
+                (op.flowtable.priority == kPriorityFilter ? std::string("filter")
+                                                          : std::to_string(op.flowtable.priority)) +
+                ";";
+      }
+      if (!op.flowtable.devices.empty()) {
+        text += " devices = {";
+        for (std::size_t i = 0; i < op.flowtable.devices.size(); ++i) {
+          text += (i == 0 ? " " : ", ") + op.flowtable.devices[i];
+        }
+        text += " };";
+      }
+      if (op.kind == Kind::add_flowtable && op.flowtable.counter) text += " counter;";
+      return text + " }";
+    }
+    case Kind::delete_flowtable: return "delete flowtable " + table + " " + op.flowtable.name;
   }
   return "?";
 }

@@ -19,6 +19,11 @@ struct NftOperation {
     flush_chain,   // every rule of chain
     add_rule,      // append `rule` to chain
     delete_rule,   // the rule with `handle`
+    // `flowtable`: created, or on an existing one the devices it lacks bound (the kernel
+    // adds the ones it does not hold)
+    add_flowtable,
+    delete_flowtable,          // flowtable.name, no longer used by any rule
+    unbind_flowtable_devices,  // flowtable.devices of flowtable.name, the rest kept
   };
   Kind kind = Kind::add_table;
   Family family = Family::ipv4;
@@ -27,6 +32,7 @@ struct NftOperation {
   std::optional<BaseChain> base;  // add_chain
   Rule rule;                      // add_rule; delete_rule carries the observed rule (for messages)
   std::uint64_t handle = 0;       // delete_rule
+  Flowtable flowtable;            // add_flowtable, delete_flowtable, unbind_flowtable_devices
 
   friend bool operator==(const NftOperation&, const NftOperation&) = default;
 };
@@ -48,7 +54,10 @@ struct OwnedTable {
 //  - anything else (missing, reordered or altered rules): flush the chain and append the
 //    desired rules, which the batch makes atomic for packets;
 //  - a base chain whose type, hook or priority differ is deleted and re-created;
-//  - chains in our tables that we do not want are flushed and deleted.
+//  - chains in our tables that we do not want are flushed and deleted;
+//  - a flowtable is created when missing and gains and loses devices in place; one whose
+//    priority or flags differ is replaced, and so is every chain whose rules use it (a
+//    flowtable in use cannot go); flowtables we do not want go after the rules using them.
 std::vector<NftOperation> plan_nft_changes(const Ruleset& desired, const Ruleset& observed,
                                            const std::vector<OwnedTable>& owned);
 

@@ -27,6 +27,21 @@ std::string quoted(const std::string& text) {
   return out + "\"";
 }
 
+// "established", "established,related": nft's names, in nft's order.
+std::string ct_states_text(std::uint32_t states) {
+  constexpr std::pair<std::uint32_t, const char*> kNames[] = {
+      {0x1, "invalid"}, {0x2, "established"}, {0x4, "related"}, {0x8, "new"}, {0x40, "untracked"}};
+  std::string text;
+  for (const auto& [bit, name] : kNames) {
+    if ((states & bit) == 0) continue;
+    if (!text.empty()) text += ",";
+    text += name;
+    states &= ~bit;
+  }
+  if (states != 0 || text.empty()) text += (text.empty() ? "" : ",") + hex32(states);
+  return text;
+}
+
 std::string match_text(const Match& match, Family family) {
   return std::visit(
       [family](const auto& m) -> std::string {
@@ -34,6 +49,8 @@ std::string match_text(const Match& match, Family family) {
         if constexpr (std::is_same_v<T, MarkMatch>) {
           if (m.mask == 0xffffffff) return "meta mark " + hex32(m.value);
           return "meta mark & " + hex32(m.mask) + " == " + hex32(m.value);
+        } else if constexpr (std::is_same_v<T, CtStateMatch>) {
+          return "ct state " + ct_states_text(m.states);
         } else if constexpr (std::is_same_v<T, AddressMatch>) {
           std::string text(nft_family_name(family));
           text += m.field == AddressField::saddr ? " saddr " : " daddr ";
@@ -55,6 +72,7 @@ std::string action_text(const Action& action) {
     case Action::Kind::jump: return "jump " + action.target;
     case Action::Kind::masquerade:
       return action.fully_random ? "masquerade fully-random" : "masquerade";
+    case Action::Kind::offload: return "flow add @" + action.target;
   }
   return "";
 }
@@ -89,6 +107,22 @@ std::string to_nft_text(const Table& table) {
   std::string text =
       "table " + std::string(nft_family_name(table.family)) + " " + table.name + " {\n";
   bool first = true;
+  for (const auto& flowtable : table.flowtables) {
+    first = false;
+    text += "\tflowtable " + flowtable.name + " {\n\t\thook ingress priority " +
+            (flowtable.priority == kPriorityFilter ? std::string("filter")
+                                                   : std::to_string(flowtable.priority)) +
+            "\n";
+    if (!flowtable.devices.empty()) {
+      text += "\t\tdevices = { ";
+      for (std::size_t i = 0; i < flowtable.devices.size(); ++i) {
+        text += (i == 0 ? "" : ", ") + flowtable.devices[i];
+      }
+      text += " }\n";
+    }
+    if (flowtable.counter) text += "\t\tcounter\n";
+    text += "\t}\n";
+  }
   for (const auto& chain : table.chains) {
     if (!first) text += "\n";
     first = false;

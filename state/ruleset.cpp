@@ -10,6 +10,13 @@ const Chain* Table::find_chain(std::string_view chain_name) const {
   return it == chains.end() ? nullptr : &*it;
 }
 
+const Flowtable* Table::find_flowtable(std::string_view flowtable_name) const {
+  const auto it =
+      std::find_if(flowtables.begin(), flowtables.end(),
+                   [&](const Flowtable& flowtable) { return flowtable.name == flowtable_name; });
+  return it == flowtables.end() ? nullptr : &*it;
+}
+
 const Table* Ruleset::find_table(Family family, std::string_view table_name) const {
   const auto it = std::find_if(tables.begin(), tables.end(), [&](const Table& table) {
     return table.family == family && table.name == table_name;

@@ -30,6 +30,15 @@ struct AddressMatch {
   friend bool operator==(const AddressMatch&, const AddressMatch&) = default;
 };
 
+// ct state established: the conntrack state is one of those in `states` (bits of
+// NF_CT_STATE_BIT: established 0x2, related 0x4, new 0x8, invalid 0x1).
+struct CtStateMatch {
+  std::uint32_t states = 0;
+  friend bool operator==(const CtStateMatch&, const CtStateMatch&) = default;
+};
+
+inline constexpr std::uint32_t kCtStateEstablished = 0x2;
+
 // Whatever a dumped rule holds that we do not model. It never equals anything we build,
 // so a foreign or altered rule in our chain is always seen as a difference.
 struct UnknownExpression {
@@ -37,13 +46,14 @@ struct UnknownExpression {
   friend bool operator==(const UnknownExpression&, const UnknownExpression&) = default;
 };
 
-using Match = std::variant<MarkMatch, AddressMatch, UnknownExpression>;
+using Match = std::variant<MarkMatch, AddressMatch, CtStateMatch, UnknownExpression>;
 
 struct Action {
-  enum class Kind : std::uint8_t { none, accept, drop, return_, jump, masquerade };
+  // offload: `flow add @target`, which puts the connection on a flowtable and goes on.
+  enum class Kind : std::uint8_t { none, accept, drop, return_, jump, masquerade, offload };
   Kind kind = Kind::none;
   bool fully_random = false;  // masquerade only
-  std::string target;         // jump only
+  std::string target;         // jump: the chain; offload: the flowtable
   friend bool operator==(const Action&, const Action&) = default;
 };
 
@@ -83,13 +93,25 @@ struct Chain {
   friend bool operator==(const Chain&, const Chain&) = default;
 };
 
+// A flowtable (hook ingress): the fast path established connections take once a rule put
+// them there, past the forward and postrouting hooks, on the devices it is bound to.
+struct Flowtable {
+  std::string name;
+  std::int32_t priority = kPriorityFilter;
+  std::vector<std::string> devices;  // sorted
+  bool counter = false;              // conntrack keeps counting offloaded packets
+  friend bool operator==(const Flowtable&, const Flowtable&) = default;
+};
+
 struct Table {
   Family family = Family::ipv4;
   std::string name;
   std::vector<Chain> chains;
+  std::vector<Flowtable> flowtables;
   friend bool operator==(const Table&, const Table&) = default;
 
   const Chain* find_chain(std::string_view chain_name) const;
+  const Flowtable* find_flowtable(std::string_view flowtable_name) const;
 };
 
 struct Ruleset {

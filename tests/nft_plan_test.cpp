@@ -41,6 +41,12 @@ Chain& postrtg(Ruleset& ruleset) {
   return ruleset.tables.at(0).chains.at(0);
 }
 
+Ruleset desired_with_fast_path(std::vector<std::string> devices, bool counter = true) {
+  NodeConfig config;
+  config.ipv4 = FamilyNetworks{*parse_cidr("10.244.0.0/16"), *parse_cidr("10.244.1.0/24")};
+  return desired_nft_ruleset(config, FastPath{std::move(devices), counter});
+}
+
 TEST(NftPlan, EqualStateNeedsNoOperation) {
   EXPECT_TRUE(plan_nft_changes(desired(), with_handles(desired()), kOwned).empty());
 }
@@ -167,15 +173,67 @@ TEST(NftPlan, ForeignChainInOurTableIsRemovedAfterTheRulesThatJumpToIt) {
 
 TEST(NftPlan, OwnedTableNoLongerWantedIsDeleted) {
   Ruleset observed = with_handles(desired());
-  observed.tables.push_back(Table{Family::ipv6, "flannel-ipv6", {}});
+  observed.tables.push_back(Table{Family::ipv6, "flannel-ipv6", {}, {}});
   const auto plan = plan_nft_changes(desired(), observed, kOwned);
   EXPECT_EQ(plan_text(plan), "delete table ip6 flannel-ipv6\n");
 }
 
 TEST(NftPlan, TablesWeDoNotOwnAreNeverTouched) {
   Ruleset observed = with_handles(desired());
-  observed.tables.push_back(Table{Family::ipv4, "kube-proxy", {}});
+  observed.tables.push_back(Table{Family::ipv4, "kube-proxy", {}, {}});
   EXPECT_TRUE(plan_nft_changes(desired(), observed, kOwned).empty());
+}
+
+}  // namespace
+}  // namespace fnft::state
+
+namespace fnft::state {
+namespace {
+
+TEST(NftPlanFastPath, AFlowtableComesBeforeTheRulesThatUseIt) {
+  const auto plan = plan_nft_changes(desired_with_fast_path({"cni0", "eth0"}), Ruleset{}, kOwned);
+  ASSERT_GE(plan.size(), 3u) << plan_text(plan);
+  EXPECT_EQ(describe(plan[1]),
+            "add flowtable ip flannel-ipv4 fastpath { hook ingress priority filter; devices = { "
+            "cni0, eth0 }; counter; }");
+}
+
+TEST(NftPlanFastPath, NewAndGoneDevicesChangeTheFlowtableInPlace) {
+  Ruleset observed = with_handles(desired_with_fast_path({"cni0", "eth0", "veth-gone"}));
+  const auto plan =
+      plan_nft_changes(desired_with_fast_path({"cni0", "eth0", "veth-new"}), observed, kOwned);
+  EXPECT_EQ(plan_text(plan),
+            "delete flowtable ip flannel-ipv4 fastpath { devices = { veth-gone }; }\n"
+            "add flowtable ip flannel-ipv4 fastpath { hook ingress priority filter; devices = { "
+            "veth-new }; counter; }\n");
+}
+
+TEST(NftPlanFastPath, AFlowtableWithOtherFlagsIsReplacedAndItsRuleWithIt) {
+  Ruleset observed = with_handles(desired_with_fast_path({"cni0"}, /*counter=*/false));
+  const auto plan = plan_nft_changes(desired_with_fast_path({"cni0"}), observed, kOwned);
+  EXPECT_EQ(describe(plan.at(0)), "flush chain ip flannel-ipv4 forward");
+  EXPECT_EQ(describe(plan.at(1)), "delete flowtable ip flannel-ipv4 fastpath");
+  EXPECT_EQ(describe(plan.at(2)),
+            "add flowtable ip flannel-ipv4 fastpath { hook ingress priority filter; devices = { "
+            "cni0 }; counter; }");
+  EXPECT_EQ(plan.at(3).kind, NftOperation::Kind::add_rule);
+  EXPECT_EQ(plan.at(3).rule.action.kind, Action::Kind::offload);
+}
+
+TEST(NftPlanFastPath, TurningTheFastPathOffRemovesTheRuleThenTheFlowtable) {
+  Ruleset observed = with_handles(desired_with_fast_path({"cni0"}));
+  const auto plan = plan_nft_changes(desired(), observed, kOwned);
+  ASSERT_EQ(plan.size(), 2u) << plan_text(plan);
+  EXPECT_EQ(plan.at(0).kind, NftOperation::Kind::delete_rule);  // the offload rule, by handle
+  EXPECT_EQ(plan.at(0).rule.action.kind, Action::Kind::offload);
+  EXPECT_EQ(describe(plan.at(1)), "delete flowtable ip flannel-ipv4 fastpath");
+}
+
+TEST(NftPlanFastPath, AForeignFlowtableInOurTableIsDeleted) {
+  Ruleset observed = with_handles(desired());
+  observed.tables[0].flowtables.push_back(Flowtable{"theirs", 10, {"eth9"}, false});
+  const auto plan = plan_nft_changes(desired(), observed, kOwned);
+  EXPECT_EQ(plan_text(plan), "delete flowtable ip flannel-ipv4 theirs\n");
 }
 
 }  // namespace
