@@ -125,8 +125,9 @@ std::vector<ApplyRow> measure_apply(const Options& options, std::vector<std::str
     daemon::IptablesBackend ours(io, socket, {backend.which, std::chrono::seconds(5)});
     const state::NodeConfig config = dual_stack_config();
     const auto apply = [&] {
-      const auto result = daemon::run_to_completion<daemon::BackendResult>(
-          io, [&](auto done) { ours.apply(config, {}, done); });
+      const auto result = daemon::run_to_completion<daemon::BackendResult>(io, [&](auto done) {
+        ours.apply(state::Target{config, {}}, {}, done);
+      });
       if (result.error) throw std::runtime_error(*result.error);
       return result;
     };

@@ -1,5 +1,6 @@
 #include "bench/netns.hpp"
 
+#include <fcntl.h>
 #include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,6 +9,8 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+
+#include "daemon/child_process.hpp"
 
 namespace fnft::bench {
 namespace {
@@ -34,6 +37,44 @@ void enter_private_network_namespace() {
         "unshare(CLONE_NEWNET) returned, but we are still in the same "
         "network namespace; refusing to touch the host's ruleset");
   }
+}
+
+NamedNamespace::NamedNamespace(std::string name) : name_(std::move(name)) {
+  const auto added = daemon::run_child({"ip", "netns", "add", name_}, {});
+  if (!added.ok()) throw std::runtime_error("ip netns add " + name_ + ": " + added.err);
+  run({"ip", "link", "set", "lo", "up"});
+}
+
+NamedNamespace::~NamedNamespace() {
+  daemon::run_child({"ip", "netns", "delete", name_}, {});
+}
+
+std::string NamedNamespace::run(std::vector<std::string> argv, const std::string& input) const {
+  argv.insert(argv.begin(), {"ip", "netns", "exec", name_});
+  const auto result = daemon::run_child(argv, input, std::chrono::seconds(120));
+  if (!result.ok()) {
+    std::string words;
+    for (const auto& word : argv) words += " " + word;
+    throw std::runtime_error("$" + words + " failed: " + result.err + result.out);
+  }
+  return result.out;
+}
+
+InsideNamespace::InsideNamespace(const NamedNamespace& ns)
+    : home_(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)) {
+  const int target = ::open(("/run/netns/" + ns.name()).c_str(), O_RDONLY | O_CLOEXEC);
+  const bool entered = home_ >= 0 && target >= 0 && ::setns(target, CLONE_NEWNET) == 0;
+  if (target >= 0) ::close(target);
+  if (!entered) {
+    if (home_ >= 0) ::close(home_);
+    throw std::runtime_error("cannot enter network namespace " + ns.name() + ": " +
+                             std::strerror(errno));
+  }
+}
+
+InsideNamespace::~InsideNamespace() {
+  ::setns(home_, CLONE_NEWNET);
+  ::close(home_);
 }
 
 }  // namespace fnft::bench

@@ -5,6 +5,7 @@
 #include "daemon/backend_choice.hpp"
 #include "daemon/backend_set.hpp"
 #include "daemon/config_files.hpp"
+#include "daemon/fast_path_snapshot.hpp"
 #include "daemon/options.hpp"
 #include "daemon/run_to_completion.hpp"
 #include "daemon/verbs.hpp"
@@ -22,13 +23,16 @@ constexpr const char* kUsage =
     "every trace of the other modes (the new mode's rules are in place first, so no packet\n"
     "meets a moment without them). Existing tables and chains (also those upstream flanneld\n"
     "left) are taken over in place. Prints each change; applying an unchanged state commits\n"
-    "nothing.\n";
+    "nothing. With --flowtable, the fast path is bound to the devices the node has now (the\n"
+    "daemon follows them; `apply` does not).\n";
 
 }  // namespace
 
 int apply_command(const std::vector<std::string>& args) {
   ConfigOptions options;
+  FastPathSettings fast_path;
   po::options_description description = config_options_description(options);
+  description.add(fast_path_options_description(fast_path));
   description.add_options()("help,h", "show this help");
   const auto vm = parse_verb_arguments(args, description);
   if (vm.count("help") != 0) {
@@ -36,6 +40,7 @@ int apply_command(const std::vector<std::string>& args) {
     return kExitOk;
   }
   finish_config_options(vm, options);
+  finish_fast_path_options(vm, fast_path);
   const LoadedConfig config = load_config(options);
 
   boost::asio::io_context io;
@@ -47,9 +52,22 @@ int apply_command(const std::vector<std::string>& args) {
   for (const auto& warning : chosen.warnings) std::cerr << "warning: " << warning << "\n";
   Backend& backend = backends.of(chosen.kind);
   std::cout << "# " << to_string(chosen.kind) << " mode (" << chosen.reason << ")\n";
+  state::Target target{config.node, std::nullopt};
+  if (chosen.kind == BackendKind::nftables) {
+    try {
+      target.fast_path = fast_path_now(fast_path, &socket);
+    } catch (const std::runtime_error& error) {
+      std::cerr << "flannel-nftd apply: " << error.what() << "\n";
+      return kExitFailure;
+    }
+  } else if (fast_path.flowtable != FlowtableOption::off) {
+    std::cerr << "warning: --flowtable: the " << to_string(chosen.kind)
+              << " mode has no flowtable; applying without the fast path\n";
+    if (fast_path.flowtable == FlowtableOption::required) return kExitFailure;
+  }
 
-  const BackendResult result = run_to_completion<BackendResult>(
-      io, [&](auto done) { backend.apply(config.node, {}, done); });
+  const BackendResult result =
+      run_to_completion<BackendResult>(io, [&](auto done) { backend.apply(target, {}, done); });
   for (const auto& note : result.notes) std::cout << "# " << note << "\n";
   if (result.error) {
     std::cerr << "flannel-nftd apply: " << *result.error << "\n";
@@ -57,8 +75,8 @@ int apply_command(const std::vector<std::string>& args) {
   }
   for (const auto& change : result.changes) std::cout << change << "\n";
 
-  const BackendObservation observed = run_to_completion<BackendObservation>(
-      io, [&](auto done) { backend.observe(config.node, done); });
+  const BackendObservation observed =
+      run_to_completion<BackendObservation>(io, [&](auto done) { backend.observe(target, done); });
   if (observed.error || !observed.matches) {
     std::cerr << "flannel-nftd apply: the kernel does not hold the desired rules after the "
                  "commit (another process changed them meanwhile?):\n"

@@ -55,13 +55,14 @@ class Backend {
   virtual std::vector<netlink::WatchedTable> watched() const = 0;
   virtual std::optional<std::chrono::milliseconds> poll_period() const = 0;
 
-  // Brings the kernel to the rules `config` asks for. `scope`: the tables a foreign commit
-  // touched (from watched()), the only ones read; empty: all of this mode's, including the
-  // families `config` no longer enables, whose rules go.
-  virtual void apply(const state::NodeConfig& config, const std::vector<state::OwnedTable>& scope,
+  // Brings the kernel to the rules `target` asks for (the iptables modes have no fast path).
+  // `scope`: the tables a foreign commit touched (from watched()), the only ones read; empty:
+  // all of this mode's, including the families the configuration no longer enables, whose
+  // rules go.
+  virtual void apply(const state::Target& target, const std::vector<state::OwnedTable>& scope,
                      Done done) = 0;
-  // Whether the kernel holds exactly the rules `config` asks for.
-  virtual void observe(const state::NodeConfig& config, Observed done) = 0;
+  // Whether the kernel holds exactly the rules `target` asks for.
+  virtual void observe(const state::Target& target, Observed done) = 0;
   // Removes every trace of this mode.
   virtual void cleanup(Done done) = 0;
 

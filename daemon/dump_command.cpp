@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "daemon/config_files.hpp"
+#include "daemon/fast_path_snapshot.hpp"
 #include "daemon/options.hpp"
 #include "daemon/verbs.hpp"
 #include "state/desired_ruleset.hpp"
@@ -18,14 +19,18 @@ constexpr const char* kUsage =
     "\n"
     "Print the rules flannel-nftd would install for this node, without touching the kernel:\n"
     "nft syntax that `nft -f` loads, or iptables-restore input (with both families enabled the\n"
-    "ip6tables payload follows the iptables one, each introduced by a `#` comment line).\n";
+    "ip6tables payload follows the iptables one, each introduced by a `#` comment line).\n"
+    "With --flowtable, the nftables mode's flowtable on the devices this node has now (read\n"
+    "from rtnetlink; `flags counter` as the daemon sets it on kernels from 5.7).\n";
 
 }  // namespace
 
 int dump_command(const std::vector<std::string>& args) {
   ConfigOptions options;
+  FastPathSettings fast_path;
   std::string family_text;
   po::options_description description = config_options_description(options);
+  description.add(fast_path_options_description(fast_path));
   po::options_description dump_only("Output");
   // clang-format off
   dump_only.add_options()
@@ -40,6 +45,7 @@ int dump_command(const std::vector<std::string>& args) {
     return kExitOk;
   }
   finish_config_options(vm, options);
+  finish_fast_path_options(vm, fast_path);
   std::optional<state::Family> family;
   if (vm.count("family") != 0) {
     if (family_text == "ipv4")
@@ -59,8 +65,12 @@ int dump_command(const std::vector<std::string>& args) {
   }
 
   if (config.mode == state::Mode::nftables) {
-    std::cout << state::to_nft_text(state::desired_nft_ruleset(config.node));
+    std::cout << state::to_nft_text(
+        state::desired_nft_ruleset(config.node, fast_path_now(fast_path, nullptr)));
   } else {
+    if (fast_path.flowtable != FlowtableOption::off) {
+      throw UsageError("--flowtable: the iptables mode has no flowtable; add --mode=nftables");
+    }
     std::cout << state::to_iptables_restore(config.node);
   }
   return kExitOk;

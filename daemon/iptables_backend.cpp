@@ -96,9 +96,9 @@ std::vector<IptablesBackend::FamilyWork> IptablesBackend::work_for(
   return work;
 }
 
-void IptablesBackend::apply(const state::NodeConfig& config,
+void IptablesBackend::apply(const state::Target& target,
                             const std::vector<state::OwnedTable>& scope, Done done) {
-  probe_fully_random([this, config, scope, done = std::move(done)]() mutable {
+  probe_fully_random([this, config = target.config, scope, done = std::move(done)]() mutable {
     auto job = std::make_shared<Job>();
     job->purpose = Job::Purpose::apply;
     job->work = work_for(config, scope);
@@ -110,8 +110,8 @@ void IptablesBackend::apply(const state::NodeConfig& config,
   });
 }
 
-void IptablesBackend::observe(const state::NodeConfig& config, Observed done) {
-  probe_fully_random([this, config, done = std::move(done)]() mutable {
+void IptablesBackend::observe(const state::Target& target, Observed done) {
+  probe_fully_random([this, config = target.config, done = std::move(done)]() mutable {
     auto job = std::make_shared<Job>();
     job->purpose = Job::Purpose::observe;
     job->work = work_for(config, {});

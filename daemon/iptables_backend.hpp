@@ -34,9 +34,9 @@ class IptablesBackend final : public Backend {
   BackendKind kind() const override;
   std::vector<netlink::WatchedTable> watched() const override;
   std::optional<std::chrono::milliseconds> poll_period() const override;
-  void apply(const state::NodeConfig& config, const std::vector<state::OwnedTable>& scope,
+  void apply(const state::Target& target, const std::vector<state::OwnedTable>& scope,
              Done done) override;
-  void observe(const state::NodeConfig& config, Observed done) override;
+  void observe(const state::Target& target, Observed done) override;
   void cleanup(Done done) override;
   bool is_own(const netlink::NftTransaction& transaction) const override;
 

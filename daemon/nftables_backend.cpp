@@ -1,5 +1,12 @@
 #include "daemon/nftables_backend.hpp"
 
+#include <linux/netfilter/nf_tables.h>
+#include <net/if.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "netlink/netlink_error.hpp"
 #include "netlink/nft_dump.hpp"
 #include "state/desired_ruleset.hpp"
 #include "state/ruleset_diff.hpp"
@@ -17,6 +24,28 @@ BackendResult result_of(const netlink::ApplyResult& applied) {
   return result;
 }
 
+// A note names at most this many of the devices left out.
+constexpr std::size_t kDevicesNamed = 8;
+
+// The flowtable devices a refused batch shows to be gone: the one the extended ack names, or,
+// from kernels that name none (before 6.3: a bare ENOENT), those the kernel no longer knows.
+std::vector<std::string> vanished_devices(const netlink::NetlinkError& error,
+                                          const state::Target& target) {
+  const auto& rejected = error.rejected();
+  if (!target.fast_path || !rejected || rejected->type != NFT_MSG_NEWFLOWTABLE) return {};
+  const auto& devices = target.fast_path->devices;
+  if (rejected->device) {
+    if (std::find(devices.begin(), devices.end(), *rejected->device) == devices.end()) return {};
+    return {*rejected->device};
+  }
+  if (error.error_code() != ENOENT) return {};
+  std::vector<std::string> vanished;
+  for (const auto& device : devices) {
+    if (if_nametoindex(device.c_str()) == 0) vanished.push_back(device);
+  }
+  return vanished;
+}
+
 }  // namespace
 
 NftablesBackend::NftablesBackend(netlink::NfnlSocket& socket) : socket_(socket), tables_(socket) {}
@@ -28,22 +57,49 @@ std::vector<netlink::WatchedTable> NftablesBackend::watched() const {
   return watched;
 }
 
-void NftablesBackend::apply(const state::NodeConfig& config,
+void NftablesBackend::apply(const state::Target& target,
                             const std::vector<state::OwnedTable>& scope, Done done) {
   BackendResult result;
+  std::vector<std::string> notes;
   try {
-    const state::Ruleset desired = state::desired_nft_ruleset(config);
-    result = result_of(scope.empty() ? tables_.apply(desired) : tables_.apply(desired, scope));
+    // A device can go between the link event that named it and our commit: the kernel then
+    // refuses the whole batch, so it is sent again at once without that device rather than
+    // leaving every rule of the table waiting (the link event that follows settles it).
+    // Each round leaves out at least one device, so a burst of pods going while we retry
+    // ends the loop in at most one round per device.
+    state::Target sent = target;
+    std::vector<std::string> left_out;
+    for (;;) {
+      try {
+        const state::Ruleset desired = state::desired_nft_ruleset(sent);
+        result = result_of(scope.empty() ? tables_.apply(desired) : tables_.apply(desired, scope));
+        break;
+      } catch (const netlink::NetlinkError& error) {
+        const auto vanished = vanished_devices(error, sent);
+        if (vanished.empty()) throw;
+        for (const auto& device : vanished) std::erase(sent.fast_path->devices, device);
+        left_out.insert(left_out.end(), vanished.begin(), vanished.end());
+      }
+    }
+    if (!left_out.empty()) {
+      std::string names;
+      for (std::size_t i = 0; i < left_out.size() && i < kDevicesNamed; ++i)
+        names += (i == 0 ? "" : ", ") + left_out[i];
+      if (left_out.size() > kDevicesNamed) names += ", ...";
+      notes.push_back(std::to_string(left_out.size()) + " device(s) went away before the commit (" +
+                      names + "): the flowtable was bound without them");
+    }
   } catch (const std::exception& error) {  // NetlinkError, and bad_alloc, invalid_argument
     result.error = error.what();
   }
+  result.notes.insert(result.notes.begin(), notes.begin(), notes.end());
   done(std::move(result));
 }
 
-void NftablesBackend::observe(const state::NodeConfig& config, Observed done) {
+void NftablesBackend::observe(const state::Target& target, Observed done) {
   BackendObservation observation;
   try {
-    const state::Ruleset desired = state::desired_nft_ruleset(config);
+    const state::Ruleset desired = state::desired_nft_ruleset(target);
     state::Ruleset observed = tables_.observe(desired);
     netlink::order_chains_like(observed, desired);
     observation.matches = observed == desired;

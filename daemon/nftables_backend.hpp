@@ -16,9 +16,9 @@ class NftablesBackend final : public Backend {
   BackendKind kind() const override { return BackendKind::nftables; }
   std::vector<netlink::WatchedTable> watched() const override;
   std::optional<std::chrono::milliseconds> poll_period() const override { return std::nullopt; }
-  void apply(const state::NodeConfig& config, const std::vector<state::OwnedTable>& scope,
+  void apply(const state::Target& target, const std::vector<state::OwnedTable>& scope,
              Done done) override;
-  void observe(const state::NodeConfig& config, Observed done) override;
+  void observe(const state::Target& target, Observed done) override;
   void cleanup(Done done) override;
   bool is_own(const netlink::NftTransaction& transaction) const override;
 

@@ -5,6 +5,7 @@
 #include <csignal>
 
 #include "daemon/backend_choice.hpp"
+#include "netlink/netlink_error.hpp"
 
 namespace fnft::daemon {
 namespace {
@@ -43,6 +44,10 @@ NodeDaemon::NodeDaemon(boost::asio::io_context& io, RunOptions options)
             return backends_.is_own(transaction);
           },
           options_.reconciler),
+      fast_path_(io, {options_.fast_path.cni_bridge},
+                 [this](const std::vector<std::string>&, const std::string& change) {
+                   fast_path_devices_changed(change);
+                 }),
       watcher_(io, {options_.config.subnet_file, options_.config.net_config_path},
                [this] { reload("a config file changed"); }),
       notifier_(io),
@@ -55,6 +60,8 @@ NodeDaemon::NodeDaemon(boost::asio::io_context& io, RunOptions options)
 }
 
 void NodeDaemon::start() {
+  probe_fast_path();
+  if (exit_code_ != kExitOk) return;
   events_.start();
   watcher_.start();
   wait_for_signal();
@@ -115,7 +122,101 @@ void NodeDaemon::activate(Backend& backend, const std::string& reason, const Loa
   spdlog::info("{}: {}", config_ && !switched ? "configuration changed" : "configuration",
                describe_config(loaded.node));
   config_ = loaded.node;
-  reconciler_.set_target(backend, loaded.node);
+  if (switched) update_fast_path();
+  if (exit_code_ != kExitOk) return;
+  reconciler_.set_target(backend, target());
+}
+
+void NodeDaemon::probe_fast_path() {
+  if (options_.fast_path.flowtable == FlowtableOption::off) return;
+  try {
+    flowtable_support_ = netlink::probe_flowtables(command_socket_);
+  } catch (const netlink::NetlinkError& error) {
+    flowtable_support_ = netlink::FlowtableSupport{error.what()};
+    if (options_.fast_path.flowtable == FlowtableOption::required) {
+      fatal(std::string("--flowtable=required: cannot ask the kernel about flowtables: ") +
+            error.what());
+      return;
+    }
+    spdlog::error(
+        "--flowtable: cannot ask the kernel about flowtables: {}; running without the "
+        "fast path",
+        error.what());
+    return;
+  }
+  const auto& support = *flowtable_support_;
+  if (!support.available()) {
+    if (options_.fast_path.flowtable == FlowtableOption::required) {
+      fatal("kernel lacks flowtable support (CONFIG_NF_FLOW_TABLE) and --flowtable=required: " +
+            support.unavailable +
+            ". Use a kernel with CONFIG_NF_FLOW_TABLE and CONFIG_NFT_FLOW_OFFLOAD, or "
+            "--flowtable=on to run without the fast path where it is missing");
+      return;
+    }
+    spdlog::warn(
+        "kernel lacks flowtable support (CONFIG_NF_FLOW_TABLE): running without the "
+        "fast path");
+    spdlog::debug("the kernel's answer to a flowtable: {}", support.unavailable);
+    return;
+  }
+  spdlog::info("flowtables available: offloaded packets {}; devices bound {}",
+               support.counter ? "counted by conntrack (flags counter)"
+                               : "not counted (the kernel lacks flags counter)",
+               support.name_based_hooks ? "by name (names of deleted devices are pruned)"
+                                        : "while they exist");
+}
+
+void NodeDaemon::update_fast_path() {
+  const bool nftables_mode = active_ != nullptr && active_->kind() == BackendKind::nftables;
+  // Where the kernel has none, that was said once already and is all there is to say.
+  const bool kernel_has_them = flowtable_support_ && flowtable_support_->available();
+  if (!kernel_has_them || !nftables_mode) {
+    fast_path_.stop();
+    if (kernel_has_them && active_ != nullptr) {
+      const std::string message =
+          "--flowtable: the fast path is an nftables flowtable and the " +
+          std::string(to_string(active_->kind())) +
+          " mode has none (set EnableNFTables in net-conf.json or --mode=nftables)";
+      if (options_.fast_path.flowtable == FlowtableOption::required && !ready_) {
+        fatal(message);
+      } else if (!said_iptables_has_no_fast_path_) {
+        spdlog::warn("{}; running without the fast path", message);
+        said_iptables_has_no_fast_path_ = true;
+      }
+    }
+    return;
+  }
+  if (fast_path_.running()) return;
+  try {
+    fast_path_.start();
+  } catch (const netlink::NetlinkError& error) {
+    if (options_.fast_path.flowtable == FlowtableOption::required) {
+      fatal(std::string("--flowtable=required: ") + error.what());
+    } else {
+      spdlog::error("{}; running without the fast path", error.what());
+    }
+  }
+}
+
+void NodeDaemon::fast_path_devices_changed(const std::string& change) {
+  spdlog::info("fast path: {} device(s) now: {}", fast_path_.devices().size(), change);
+  if (active_ == nullptr || !config_) return;
+  reconciler_.set_target(*active_, target(), "fast path devices changed");
+}
+
+state::Target NodeDaemon::target() const {
+  state::Target target{*config_, std::nullopt};
+  if (fast_path_.running()) {
+    target.fast_path = state::FastPath{fast_path_.devices(), flowtable_support_->counter};
+  }
+  return target;
+}
+
+void NodeDaemon::fatal(const std::string& message) {
+  spdlog::error("{}", message);
+  exit_code_ = kExitFailure;
+  notifier_.stopping();
+  io_.stop();
 }
 
 void NodeDaemon::clean_other_modes() {
@@ -221,6 +322,11 @@ std::string NodeDaemon::activity() const {
     text += ", " + std::to_string(events_.foreign_datagrams()) +
             " datagram(s) from other processes dropped";
   if (stats.failures != 0) text += ", " + std::to_string(stats.failures) + " failed apply(s)";
+  if (fast_path_.running()) {
+    text += ", fast path on " + std::to_string(fast_path_.devices().size()) + " device(s)";
+  } else if (options_.fast_path.flowtable != FlowtableOption::off) {
+    text += ", no fast path";
+  }
   if (!warnings_.empty()) text += ", " + std::to_string(warnings_.size()) + " warning(s)";
   return text;
 }

@@ -4,6 +4,10 @@
 // The mode (nftables, or iptables through iptables-nft or iptables-legacy) follows the
 // configuration, live: a switch commits the new mode's rules first and only then removes
 // every trace of the others, so no packet meets a moment without masquerade.
+//
+// With --flowtable, in the nftables mode, the node's links are followed too: the flowtable's
+// devices are part of the target like the configuration, and a change to them is applied
+// the same way.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -14,12 +18,14 @@
 #include "daemon/backend_set.hpp"
 #include "daemon/config_files.hpp"
 #include "daemon/config_watcher.hpp"
+#include "daemon/fast_path_controller.hpp"
 #include "daemon/instance_lock.hpp"
 #include "daemon/nft_event_source.hpp"
 #include "daemon/options.hpp"
 #include "daemon/reconciler.hpp"
 #include "daemon/systemd_notify.hpp"
 #include "netlink/nfnl_socket.hpp"
+#include "netlink/nft_probe.hpp"
 
 namespace fnft::daemon {
 
@@ -29,6 +35,7 @@ struct RunOptions {
   // How often iptables-legacy, which sends no events, is read (flanneld: 5 s).
   std::chrono::milliseconds iptables_resync{5000};
   Reconciler::Options reconciler;
+  FastPathSettings fast_path;
 };
 
 class NodeDaemon {
@@ -36,6 +43,8 @@ class NodeDaemon {
   NodeDaemon(boost::asio::io_context& io, RunOptions options);
 
   void start();
+  // kExitFailure after a fatal error (--flowtable=required on a kernel without flowtables).
+  int exit_code() const { return exit_code_; }
 
  private:
   void reload(const std::string& why);
@@ -44,6 +53,14 @@ class NodeDaemon {
   // After the first apply of a mode: every trace of the other modes goes.
   void clean_other_modes();
   void set_warnings(std::vector<std::string> warnings);
+  // Probes the kernel's flowtables once, when --flowtable asks for them.
+  void probe_fast_path();
+  // Starts or stops following the node's links as the active mode and the kernel allow.
+  void update_fast_path();
+  void fast_path_devices_changed(const std::string& change);
+  // What the rules are built from now.
+  state::Target target() const;
+  void fatal(const std::string& message);
   void arm_resync();
   void arm_poll();
   void wait_for_signal();
@@ -60,6 +77,8 @@ class NodeDaemon {
   Backend* active_ = nullptr;
   NftEventSource events_;
   Reconciler reconciler_;
+  FastPathController fast_path_;
+  std::optional<netlink::FlowtableSupport> flowtable_support_;
   ConfigWatcher watcher_;
   SystemdNotifier notifier_;
   boost::asio::signal_set signals_;
@@ -73,6 +92,8 @@ class NodeDaemon {
   bool clean_others_pending_ = false;
   std::vector<std::string> warnings_;
   bool ready_ = false;
+  bool said_iptables_has_no_fast_path_ = false;
+  int exit_code_ = kExitOk;
 };
 
 }  // namespace fnft::daemon

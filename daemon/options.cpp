@@ -31,6 +31,39 @@ po::options_description config_options_description(ConfigOptions& out) {
   return description;
 }
 
+po::options_description fast_path_options_description(FastPathSettings& out) {
+  po::options_description description("Fast path (nftables mode)");
+  // clang-format off
+  description.add_options()
+      ("flowtable", po::value<std::string>()->default_value("off")->implicit_value("on")
+           ->value_name("off|on|required"),
+       "put established pod traffic on an nftables flowtable (`flow add @fastpath`), past the "
+       "forward and postrouting hooks; on: where the kernel has flowtables "
+       "(CONFIG_NF_FLOW_TABLE), else said once and run without; required: exit 1 without")
+      ("cni-bridge", po::value(&out.cni_bridge)->default_value("cni0")->value_name("NAME"),
+       "the bridge the pod veths are enslaved to; it and its ports join the flowtable");
+  // clang-format on
+  return description;
+}
+
+void finish_fast_path_options(const po::variables_map& vm, FastPathSettings& out) {
+  const std::string text = vm["flowtable"].as<std::string>();
+  if (text == "off" || text == "false") {
+    out.flowtable = FlowtableOption::off;
+  } else if (text == "on" || text == "true") {
+    out.flowtable = FlowtableOption::on;
+  } else if (text == "required") {
+    out.flowtable = FlowtableOption::required;
+  } else {
+    throw UsageError("--flowtable: \"" + text + "\" is not a choice; expected off, on or required");
+  }
+  if (out.cni_bridge.empty() || out.cni_bridge.size() >= 16 ||
+      out.cni_bridge.find_first_of("/ \t") != std::string::npos) {
+    throw UsageError("--cni-bridge: \"" + out.cni_bridge +
+                     "\" is not a network device name (1 to 15 characters, no '/' or space)");
+  }
+}
+
 po::variables_map parse_verb_arguments(const std::vector<std::string>& args,
                                        const po::options_description& description) {
   po::variables_map vm;

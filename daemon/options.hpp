@@ -28,6 +28,15 @@ struct ConfigOptions {
   state::RuleOptions rules;
 };
 
+// --flowtable: off; on (the fast path where the kernel has flowtables, a warning where it
+// has not); required (a kernel without flowtables is an error).
+enum class FlowtableOption { off, on, required };
+
+struct FastPathSettings {
+  FlowtableOption flowtable = FlowtableOption::off;
+  std::string cni_bridge = "cni0";  // --cni-bridge
+};
+
 // Thrown for bad usage; main prints it with the verb's usage hint and exits 2.
 class UsageError : public std::runtime_error {
  public:
@@ -37,6 +46,11 @@ class UsageError : public std::runtime_error {
 // --subnet-file, --net-config-path, --mode, --iptables-backend, --ip-masq, --forward-rules,
 // --ip-masq-fully-random-disable.
 boost::program_options::options_description config_options_description(ConfigOptions& out);
+
+// --flowtable, --cni-bridge.
+boost::program_options::options_description fast_path_options_description(FastPathSettings& out);
+void finish_fast_path_options(const boost::program_options::variables_map& vm,
+                              FastPathSettings& out);
 
 // Parses `args` (the words after the verb) against `description`; --help is handled by the
 // caller through the returned map. Throws UsageError.

@@ -81,12 +81,11 @@ Reconciler::Reconciler(boost::asio::io_context& io, OwnCommit own, Options optio
       options_(options),
       budget_(options.budget, Clock::now()) {}
 
-void Reconciler::set_target(Backend& backend, state::NodeConfig config) {
+void Reconciler::set_target(Backend& backend, state::Target target, const std::string& reason) {
   const bool switched = backend_ != &backend;
   backend_ = &backend;
-  config_ = std::move(config);
-  reconcile(switched ? "start of the " + std::string(to_string(backend.kind())) + " mode"
-                     : "configuration",
+  target_ = std::move(target);
+  reconcile(switched ? "start of the " + std::string(to_string(backend.kind())) + " mode" : reason,
             /*is_repair=*/false, {});
 }
 
@@ -157,7 +156,7 @@ void Reconciler::reconcile(const std::string& reason, bool is_repair,
   in_flight_ = true;
   const auto started = Clock::now();
   // The backend may complete before apply() returns (nftables) or later (iptables).
-  backend_->apply(*config_, scope, [this, reason, is_repair, started](BackendResult result) {
+  backend_->apply(*target_, scope, [this, reason, is_repair, started](BackendResult result) {
     in_flight_ = false;
     applied(reason, is_repair, started, result);
     if (queued_ && !in_flight_) {
@@ -236,7 +235,7 @@ void Reconciler::verify(std::function<void(bool)> done) {
     done(false);
     return;
   }
-  backend_->observe(*config_, [done = std::move(done)](const BackendObservation& observed) {
+  backend_->observe(*target_, [done = std::move(done)](const BackendObservation& observed) {
     if (observed.error) {
       spdlog::error("could not read the flannel rules back: {}", *observed.error);
     } else if (!observed.matches) {

@@ -44,9 +44,10 @@ class Reconciler {
     on_reconciled_ = std::move(callback);
   }
 
-  // A new backend and/or configuration (start-up, a config change, a mode switch): applied
-  // at once, not throttled.
-  void set_target(Backend& backend, state::NodeConfig config);
+  // A new backend and/or target (start-up, a config change, a mode switch, the fast path's
+  // devices): applied at once, not throttled. `reason` is for the log.
+  void set_target(Backend& backend, state::Target target,
+                  const std::string& reason = "configuration");
   // Transactions from the event socket; ours and those not touching our rules cost nothing.
   void transactions(const std::vector<netlink::NftTransaction>& transactions);
   // Re-read everything (lost events, the safety timer, SIGHUP, the iptables-legacy poll).
@@ -80,7 +81,7 @@ class Reconciler {
   Options options_;
   state::RepairBudget budget_;
   Backend* backend_ = nullptr;
-  std::optional<state::NodeConfig> config_;
+  std::optional<state::Target> target_;
   bool repair_scheduled_ = false;
   // An apply is under way (the iptables tools run on the reactor); another one asked for
   // meanwhile runs after it, once, over everything.

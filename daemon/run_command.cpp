@@ -21,6 +21,9 @@ constexpr const char* kUsage =
     "seen as it happens (iptables-legacy, which sends no events, is read every\n"
     "--iptables-resync) and undone in one atomic transaction. The mode follows net-conf.json\n"
     "live: the new mode's rules are committed first, then the other modes' removed.\n"
+    "With --flowtable (nftables mode), established pod traffic is put on flowtable fastpath\n"
+    "in each table, bound to the CNI bridge and its pod veths, the flannel devices and the\n"
+    "default routes' uplinks, kept current as pods come and go.\n"
     "Config changes (subnet.env, net-conf.json) are applied live; SIGHUP reloads; SIGUSR1\n"
     "logs what it has done so far; SIGTERM exits and leaves the rules in place. Waits for\n"
     "subnet.env when flanneld has not written it yet. One daemon per network namespace: a\n"
@@ -35,6 +38,7 @@ int run_command(const std::vector<std::string>& args) {
   long resync_seconds = 300;
   double iptables_resync_seconds = 5;
   po::options_description description = config_options_description(options.config);
+  description.add(fast_path_options_description(options.fast_path));
   po::options_description daemon_options("Daemon");
   // clang-format off
   daemon_options.add_options()
@@ -57,6 +61,7 @@ int run_command(const std::vector<std::string>& args) {
     return kExitOk;
   }
   finish_config_options(vm, options.config);
+  finish_fast_path_options(vm, options.fast_path);
   if (resync_seconds < 1) throw UsageError("--resync-period: must be at least 1 second");
   if (options.reconciler.budget.burst < 1) throw UsageError("--repair-burst: must be at least 1");
   if (options.reconciler.budget.refill_per_second <= 0)
@@ -71,7 +76,7 @@ int run_command(const std::vector<std::string>& args) {
   NodeDaemon daemon(io, std::move(options));
   daemon.start();
   io.run();
-  return kExitOk;
+  return daemon.exit_code();
 }
 
 }  // namespace fnft::daemon

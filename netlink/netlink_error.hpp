@@ -2,11 +2,21 @@
 // syntax), what the kernel said, and what the user can do about it.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 
 namespace fnft::netlink {
+
+// The message of a batch the kernel refused, for callers that can do without part of it.
+struct RejectedMessage {
+  std::uint16_t type = 0;  // NFT_MSG_*
+  // The device (NFTA_DEVICE_NAME) the extended ack pointed at; kernels before 6.3 do not
+  // point at it, so a vanished device is a bare ENOENT there.
+  std::optional<std::string> device;
+};
 
 class NetlinkError : public std::runtime_error {
  public:
@@ -17,8 +27,15 @@ class NetlinkError : public std::runtime_error {
   // fresh dump.
   int error_code() const noexcept { return error_code_; }
 
+  const std::optional<RejectedMessage>& rejected() const noexcept { return rejected_; }
+  NetlinkError& with_rejected(RejectedMessage rejected) {
+    rejected_ = std::move(rejected);
+    return *this;
+  }
+
  private:
   int error_code_;
+  std::optional<RejectedMessage> rejected_;
 };
 
 // What the user can do about `error_code` when nftables returns it, or "" when we have

@@ -235,6 +235,34 @@ std::string attribute_path_at(const nlmsghdr* request, std::uint32_t offset) {
                      reinterpret_cast<const char*>(request) + offset, message_space(request), {});
 }
 
+std::optional<std::string> device_name_at(const nlmsghdr* request, std::uint32_t offset) {
+  if (offset >= request->nlmsg_len) return std::nullopt;
+  const char* target = reinterpret_cast<const char*>(request) + offset;
+  const std::uint16_t type = request->nlmsg_type & 0xff;
+  const bool flowtable = type == NFT_MSG_NEWFLOWTABLE || type == NFT_MSG_DELFLOWTABLE;
+  const bool chain = type == NFT_MSG_NEWCHAIN || type == NFT_MSG_DELCHAIN;
+  if (!flowtable && !chain) return std::nullopt;
+  const unsigned hook_type = flowtable ? unsigned{NFTA_FLOWTABLE_HOOK} : unsigned{NFTA_CHAIN_HOOK};
+  const unsigned devs_type =
+      flowtable ? unsigned{NFTA_FLOWTABLE_HOOK_DEVS} : unsigned{NFTA_HOOK_DEVS};
+  std::optional<std::string> found;
+  for_each_attribute(request, sizeof(nfgenmsg), [&](const nlattr* hook) {
+    if (mnl_attr_get_type(hook) != hook_type) return;
+    for_each_nested(hook, [&](const nlattr* devs) {
+      if (mnl_attr_get_type(devs) != devs_type) return;
+      for_each_nested(devs, [&](const nlattr* device) {
+        if (reinterpret_cast<const char*>(device) != target ||
+            mnl_attr_get_type(device) != NFTA_DEVICE_NAME) {
+          return;
+        }
+        const auto* name = static_cast<const char*>(mnl_attr_get_payload(device));
+        found = std::string(name, strnlen(name, mnl_attr_get_payload_len(device)));
+      });
+    });
+  });
+  return found;
+}
+
 std::string describe_ack_details(const AckInfo& ack, const nlmsghdr* request) {
   std::string details = ack.message;
   auto append = [&details](const std::string& part) {

@@ -5,6 +5,7 @@
 #include <linux/netlink.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "netlink/netlink_ack.hpp"
@@ -14,6 +15,10 @@ namespace fnft::netlink {
 // The path of attributes that contains byte `offset` of `request` (an nftables message or a
 // batch begin), or "" when the offset lies outside its attributes.
 std::string attribute_path_at(const nlmsghdr* request, std::uint32_t offset);
+
+// The device name (NFTA_DEVICE_NAME in a flowtable's or a chain's hook) at byte `offset` of
+// `request`, if that is what lies there.
+std::optional<std::string> device_name_at(const nlmsghdr* request, std::uint32_t offset);
 
 // The kernel's own words plus the named offending or missing attribute, "" if it said nothing.
 std::string describe_ack_details(const AckInfo& ack, const nlmsghdr* request);

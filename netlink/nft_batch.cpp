@@ -134,7 +134,12 @@ void NftBatch::transmit(NfnlSocket& socket, bool commit) {
                        " of " + std::to_string(size()) + " in a batch that was rolled back";
   if (failures > 1) action += "; " + std::to_string(failures - 1) + " later messages failed too";
   action += ")";
-  throw make_error(failure.error, action, describe_ack_details(failure, message(*failed)));
+  const nlmsghdr* rejected = message(*failed);
+  RejectedMessage what_failed{static_cast<std::uint16_t>(rejected->nlmsg_type & 0xff), {}};
+  if (failure.bad_attribute_offset)
+    what_failed.device = device_name_at(rejected, *failure.bad_attribute_offset);
+  throw make_error(failure.error, action, describe_ack_details(failure, rejected))
+      .with_rejected(std::move(what_failed));
 }
 
 }  // namespace fnft::netlink

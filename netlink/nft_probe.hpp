@@ -19,6 +19,20 @@ inline constexpr const char* kProbeTable = "flannel-nftd-probe";
 std::optional<std::string> kernel_refuses(NfnlSocket& socket,
                                           const std::function<void(NftBatch&)>& build);
 
+// What the kernel's flowtables can do, each tried in both families.
+struct FlowtableSupport {
+  // The kernel's answer when it has no flowtables (CONFIG_NF_FLOW_TABLE): "" when it has.
+  std::string unavailable;
+  bool available() const { return unavailable.empty(); }
+  // `flags counter` (NFT_FLOWTABLE_COUNTER, 5.7): conntrack keeps counting offloaded packets.
+  bool counter = false;
+  // A device that does not exist is accepted by name (6.16): names stay in the flowtable
+  // after their device goes, so the daemon prunes them itself.
+  bool name_based_hooks = false;
+};
+// Throws NetlinkError when the kernel refuses for another reason than the feature (EPERM).
+FlowtableSupport probe_flowtables(NfnlSocket& socket);
+
 // `masquerade fully-random` (NF_NAT_RANGE_PROTO_RANDOM_FULLY) in a nat chain of family ip.
 bool kernel_masquerades_fully_random(NfnlSocket& socket);
 

@@ -102,7 +102,9 @@ TEST_F(DaemonCoexistenceTest, ChurnOnOtherTablesCausesNoRepair) {
       static_cast<double>((after.user_plus_system - before.user_plus_system).count()) / 1e3 *
           per_thousand,
       ::sysconf(_SC_CLK_TCK), wall_ms, daemon().log_lines("lost nf_tables events").size());
-  EXPECT_GT(after.runtime, before.runtime) << "the daemon did not even read the events";
+  // schedstat is finer, but kernels without CONFIG_SCHEDSTATS (the test kernel) show 0 there.
+  EXPECT_TRUE(after.runtime > before.runtime || after.user_plus_system > before.user_plus_system)
+      << "the daemon did not even read the events";
 
   expect_sentinel_is_the_only_repair();
   EXPECT_EQ(daemon().log_lines("applied after").size(), 1U) << "only the start-up apply\n"

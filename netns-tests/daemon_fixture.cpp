@@ -44,13 +44,30 @@ std::string chains_sorted(const std::string& listing) {
   return sorted;
 }
 
+// `listing` with the names in each flowtable's `devices = { ... }` sorted: the kernel lists
+// them in the order they were bound, which is no part of what the flowtable does.
+std::string devices_sorted(const std::string& listing) {
+  std::string result;
+  std::size_t cursor = 0;
+  while (auto clause = find_device_clause(listing, cursor)) {
+    result.append(listing, cursor, clause->begin - cursor);
+    std::sort(clause->names.begin(), clause->names.end());
+    std::string joined;
+    for (const auto& name : clause->names) joined += (joined.empty() ? "" : ", ") + name;
+    result += "devices = { " + joined + " }";
+    cursor = clause->end;
+  }
+  result.append(listing, cursor);
+  return result;
+}
+
 // `nft list table` of each flannel table of `stack` in `ns`, counters zeroed, chains sorted.
 std::string list_flannel_tables(const std::string& ns, Stack stack) {
   std::string text;
   for (const Family family : families(stack)) {
     const Addresses& a = addresses(family);
     const RunResult listed = run(in_namespace(ns, {"nft", "list", "table", a.nft_family, a.table}));
-    text += listed.ok() ? chains_sorted(normalized_listing(listed.out))
+    text += listed.ok() ? devices_sorted(chains_sorted(normalized_listing(listed.out)))
                         : "(no table " + a.nft_family + " " + a.table + ": " + listed.err + ")\n";
   }
   return text;
@@ -225,12 +242,20 @@ std::string DaemonTest::flannel_tables() const {
 }
 
 std::string DaemonTest::desired_tables() const {
-  const RunResult dump = node().run_in(
-      node().node(), {FNFT_BINARY, "dump", "--mode=nftables", "--subnet-file=" + subnet_file_,
-                      "--net-config-path=" + net_conf_file()});
+  std::vector<std::string> argv = {FNFT_BINARY, "dump", "--mode=nftables",
+                                   "--subnet-file=" + subnet_file_,
+                                   "--net-config-path=" + net_conf_file()};
+  argv.insert(argv.end(), dump_options_.begin(), dump_options_.end());
+  const RunResult dump = node().run_in(node().node(), argv);
   if (!dump.ok()) return "(flannel-nftd dump failed)\n" + dump.describe();
   if (dump.out != cached_dump_) {
     const Namespace scratch(unique_prefix() + "scratch");
+    // A flowtable binds to devices that exist: give the scratch namespace stand-ins.
+    if (const auto clause = find_device_clause(dump.out)) {
+      std::string batch;
+      for (const auto& name : clause->names) batch += "link add " + name + " type dummy\n";
+      run_checked({"ip", "-n", scratch.name(), "-batch", "-"}, batch);
+    }
     run_checked(in_namespace(scratch.name(), {"nft", "-f", "-"}), dump.out);
     cached_desired_ = list_flannel_tables(scratch.name(), node().stack());
     cached_dump_ = dump.out;

@@ -45,6 +45,8 @@ class DaemonTest : public NetnsTest {
   // Programs the next daemons are started through (e.g. {"env", "PATH=..."}); each must
   // exec the rest of its command line.
   void set_daemon_wrapper(std::vector<std::string> wrapper) { wrapper_ = std::move(wrapper); }
+  // Options `desired_tables` passes to `dump` (e.g. --flowtable, as the daemon was started).
+  void set_dump_options(std::vector<std::string> options) { dump_options_ = std::move(options); }
   // A path in the test's log directory, for the output of other long-lived children.
   std::string log_path(const std::string& name) const { return log_dir_.path() + "/" + name; }
   // The most recently started daemon.
@@ -101,6 +103,7 @@ class DaemonTest : public NetnsTest {
   std::string subnet_file_;
   std::vector<std::unique_ptr<DaemonProcess>> daemons_;
   std::vector<std::string> wrapper_;
+  std::vector<std::string> dump_options_;
   bool nftables_mode_ = true;  // what net-conf.json says
   // The last desired listing, by the dump text it was made from.
   mutable std::string cached_dump_;

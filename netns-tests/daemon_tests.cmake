@@ -24,6 +24,7 @@ add_executable(netns_daemon_tests
   ${CMAKE_CURRENT_LIST_DIR}/daemon_hostile_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/daemon_iptables_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/daemon_mode_switch_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/daemon_flowtable_option_test.cpp
 )
 target_include_directories(netns_daemon_tests PRIVATE ${PROJECT_SOURCE_DIR})
 target_link_libraries(netns_daemon_tests PRIVATE fnft_warnings GTest::gtest GTest::gmock)
@@ -38,3 +39,25 @@ add_dependencies(netns_daemon_tests flannel-nftd traffic_probe nft_committer net
 # themselves. The repair-war test alone waits up to ~40 s for the daemon's backoff.
 gtest_discover_tests(netns_daemon_tests DISCOVERY_MODE PRE_TEST NO_PRETTY_VALUES
                      PROPERTIES LABELS netns RUN_SERIAL TRUE TIMEOUT 180)
+
+# The fast path (--flowtable) with real traffic: needs a kernel with flowtables, so ctest runs
+# it under the project's kernel harness (netns-tests/kernel/uml.sh, `ctest -L uml`). It links
+# the daemon's library too, for the one test that hands the nftables backend a device the
+# kernel no longer has.
+add_executable(netns_fast_path_tests
+  ${CMAKE_CURRENT_LIST_DIR}/daemon_main.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/process.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/netns_node.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/traffic.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/daemon_process.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/daemon_fixture.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/fast_path_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/link_watcher_test.cpp
+)
+target_include_directories(netns_fast_path_tests PRIVATE ${PROJECT_SOURCE_DIR})
+target_link_libraries(netns_fast_path_tests PRIVATE fnft_daemon fnft_warnings GTest::gtest
+                      GTest::gmock)
+target_compile_definitions(netns_fast_path_tests PRIVATE
+  FNFT_BINARY="$<TARGET_FILE:flannel-nftd>"
+  FNFT_PROBE_BINARY="$<TARGET_FILE:traffic_probe>")
+add_dependencies(netns_fast_path_tests flannel-nftd traffic_probe)

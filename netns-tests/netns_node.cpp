@@ -316,6 +316,81 @@ void FlannelNode::route_outside_to_pods() const {
   }
 }
 
+void FlannelNode::add_default_routes() const {
+  for (const Family family : {Family::ipv4, Family::ipv6}) {
+    run_checked({"ip", "-n", node(), family == Family::ipv4 ? "-4" : "-6", "route", "add",
+                 "default", "via", addresses(family).outside, "dev", "uplink"});
+  }
+}
+
+void FlannelNode::use_vxlan_to_remote() const {
+  const Addresses& a = addresses(Family::ipv4);
+  // Each end's VTEP: flannel.1 with the first address of its lease as a /32.
+  struct End {
+    std::string ns, underlay_device, underlay, lease_address, other_lease, other_lease_address,
+        other_underlay;
+  };
+  const End ends[] = {
+      {node(), "to-remote", a.remote_link_node, "10.244.1.0", a.remote_lease, "10.244.2.0",
+       a.remote_link_remote},
+      {remote(), "eth0", a.remote_link_remote, "10.244.2.0", a.lease, "10.244.1.0",
+       a.remote_link_node},
+  };
+  for (const End& end : ends) {
+    run_checked({"ip", "-n", end.ns, "link", "add", "flannel.1", "type", "vxlan", "id", "1",
+                 "local", end.underlay, "dev", end.underlay_device, "dstport", "8472",
+                 "nolearning"});
+  }
+  for (const End& end : ends) {
+    run_checked({"ip", "-n", end.ns, "addr", "add", end.lease_address + "/32", "dev", "flannel.1"});
+    run_checked({"ip", "-n", end.ns, "link", "set", "flannel.1", "up"});
+  }
+  const auto mac_of = [](const std::string& ns) {
+    std::string mac =
+        run_checked({"ip", "netns", "exec", ns, "cat", "/sys/class/net/flannel.1/address"}).out;
+    while (!mac.empty() && (mac.back() == '\n' || mac.back() == ' ')) mac.pop_back();
+    return mac;
+  };
+  const std::string macs[] = {mac_of(node()), mac_of(remote())};
+  for (int i = 0; i < 2; ++i) {
+    const End& end = ends[i];
+    const std::string& other_mac = macs[1 - i];
+    run_checked({"ip", "-n", end.ns, "neigh", "add", end.other_lease_address, "lladdr", other_mac,
+                 "dev", "flannel.1", "nud", "permanent"});
+    run_checked({"bridge", "-n", end.ns, "fdb", "add", other_mac, "dev", "flannel.1", "dst",
+                 end.other_underlay});
+    run_checked({"ip", "-n", end.ns, "route", "replace", end.other_lease, "via",
+                 end.other_lease_address, "dev", "flannel.1", "onlink"});
+  }
+}
+
+std::optional<DeviceClause> find_device_clause(const std::string& listing, std::size_t from) {
+  static constexpr std::string_view kOpen = "devices = { ";
+  const std::size_t begin = listing.find(kOpen, from);
+  if (begin == std::string::npos) return std::nullopt;
+  const std::size_t close = listing.find(" }", begin + kOpen.size());
+  if (close == std::string::npos) return std::nullopt;
+  DeviceClause clause{{}, begin, close + 2};
+  std::string name;
+  for (std::size_t i = begin + kOpen.size(); i <= close; ++i) {
+    const char c = i < close ? listing[i] : ',';
+    if (c == ',') {
+      if (!name.empty()) clause.names.push_back(name);
+      name.clear();
+    } else if (c != ' ' && c != '\t' && c != '\n') {
+      name += c;
+    }
+  }
+  return clause;
+}
+
+bool kernel_has_flowtables() {
+  const Namespace scratch(unique_prefix() + "probe");
+  return run(in_namespace(scratch.name(), {"nft", "-f", "-"}),
+             "table ip t {\n  flowtable f { hook ingress priority 0; }\n}\n")
+      .ok();
+}
+
 std::string reference_listing(const std::string& nft_text) {
   const Namespace ns(unique_prefix() + "reference");
   run_checked(in_namespace(ns.name(), {"nft", "-f", "-"}), nft_text);

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <array>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -136,6 +137,15 @@ class FlannelNode {
   // masqueraded" property of the topology.
   void route_outside_to_pods() const;
 
+  // What a real node has and the default topology leaves out, for the fast-path tests (the
+  // flowtable binds to the default routes' uplinks and to flannel's devices):
+  //  - default routes of both families through the uplink;
+  //  - flannel.1, a real VXLAN device (VNI 1, port 8472, as flanneld makes it) over the
+  //    to-remote link, with the remote node's end, and the IPv4 route to the remote lease
+  //    through it with flanneld's static neighbour and forwarding entries.
+  void add_default_routes() const;
+  void use_vxlan_to_remote() const;
+
  private:
   void build_topology() const;
   void write_config();
@@ -154,6 +164,20 @@ class FlannelNode {
 // Loads `nft_text` with `nft -f` into a fresh empty namespace and returns its normalized
 // `nft list ruleset`: what the kernel makes of the desired ruleset, to compare against.
 std::string reference_listing(const std::string& nft_text);
+
+// Where `devices = { a, b, ... }` of a flowtable is in an nft listing, from `from` on: the
+// names (in the listing's order) and the range [begin, end) of the whole clause; nullopt when
+// there is none. Plain string search: libstdc++'s std::regex gives up on lists this long.
+struct DeviceClause {
+  std::vector<std::string> names;
+  std::size_t begin = 0;
+  std::size_t end = 0;
+};
+std::optional<DeviceClause> find_device_clause(const std::string& listing, std::size_t from = 0);
+
+// Whether this kernel has nftables flowtables (CONFIG_NF_FLOW_TABLE), asked with the real nft
+// in a scratch namespace.
+bool kernel_has_flowtables();
 
 // Deletes namespaces named fnft-<pid>-* and temp dirs named fnft-netns-<pid>-* whose
 // creating process no longer exists (a test binary killed before its destructors ran).

@@ -10,7 +10,8 @@ packages=(
   libspdlog-dev libboost-dev libboost-program-options-dev nlohmann-json3-dev libsystemd-dev
   libgtest-dev libgmock-dev
   # tests, demo and benchmarks: the real tools play the other components
-  nftables iptables iproute2 iputils-ping procps
+  nftables iptables iproute2 iputils-ping procps conntrack iperf3 ethtool
+  # the kernel harness (netns-tests/kernel/uml.sh) installs what building its kernel needs
 )
 
 missing=()

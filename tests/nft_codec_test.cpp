@@ -767,5 +767,42 @@ TEST(NftAttrNames, NamesNestedAttributesByOffset) {
   EXPECT_EQ(describe_ack_details(ack, nlh), "chain not found; offending attribute NFTA_RULE_CHAIN");
 }
 
+TEST(NftAttrNames, NamesTheFlowtableDeviceAnExtendedAckPointsAt) {
+  state::Flowtable flowtable;
+  flowtable.name = "fastpath";
+  flowtable.devices = {"cni0", "veth1a2b", "uplink"};
+  const NftnlFlowtable encoded = encode_flowtable(Family::ipv4, "flannel-ipv4", flowtable);
+  std::vector<char> buffer(MNL_SOCKET_BUFFER_SIZE);
+  nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buffer.data(), NFT_MSG_NEWFLOWTABLE, NFPROTO_IPV4, 0, 1);
+  nftnl_flowtable_nlmsg_build_payload(nlh, encoded.get());
+
+  // Where a kernel from 6.3 on points NLMSGERR_ATTR_OFFS when a device is gone.
+  std::vector<std::uint32_t> device_offsets;
+  std::uint32_t name_offset = 0;
+  const char* base = reinterpret_cast<const char*>(nlh);
+  for_each_attribute(nlh, sizeof(nfgenmsg), [&](const nlattr* attr) {
+    if (mnl_attr_get_type(attr) == NFTA_FLOWTABLE_NAME) {
+      name_offset = static_cast<std::uint32_t>(reinterpret_cast<const char*>(attr) - base);
+    }
+    if (mnl_attr_get_type(attr) != NFTA_FLOWTABLE_HOOK) return;
+    for_each_nested(attr, [&](const nlattr* hook) {
+      if (mnl_attr_get_type(hook) != NFTA_FLOWTABLE_HOOK_DEVS) return;
+      for_each_nested(hook, [&](const nlattr* device) {
+        device_offsets.push_back(
+            static_cast<std::uint32_t>(reinterpret_cast<const char*>(device) - base));
+      });
+    });
+  });
+  ASSERT_EQ(device_offsets.size(), 3u);
+  EXPECT_EQ(device_name_at(nlh, device_offsets[0]), "cni0");
+  EXPECT_EQ(device_name_at(nlh, device_offsets[1]), "veth1a2b");
+  EXPECT_EQ(device_name_at(nlh, device_offsets[2]), "uplink");
+  // Anything else is no device: the name attribute, a byte inside a device attribute, past
+  // the end.
+  EXPECT_EQ(device_name_at(nlh, name_offset), std::nullopt);
+  EXPECT_EQ(device_name_at(nlh, device_offsets[1] + 4), std::nullopt);
+  EXPECT_EQ(device_name_at(nlh, nlh->nlmsg_len + 16), std::nullopt);
+}
+
 }  // namespace
 }  // namespace fnft::netlink
