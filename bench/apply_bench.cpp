@@ -65,7 +65,7 @@ int run(const Options& options) {
   netlink::NfnlSocket socket;
   netlink::NftTableSync backend(socket);
   const state::NodeConfig config = dual_stack_config();
-  const ApplyInputs inputs{backend, config, state::desired_nft_ruleset(config)};
+  const ApplyInputs inputs{socket, backend, config, state::desired_nft_ruleset(config)};
   std::vector<std::string> skipped;
   std::vector<ApplyMethod> methods = selected(apply_methods(inputs, skipped), options);
   for (const auto& line : skipped) std::cerr << line << "\n";

@@ -105,6 +105,23 @@ std::vector<ApplyMethod> apply_methods(const ApplyInputs& inputs,
                          throw std::runtime_error("apply from an empty state committed nothing");
                      },
                      delete_flannel_tables, false});
+  // The daemon's own case after events told it what the kernel holds (here: nothing, at the
+  // generation read after the teardown): plan and commit, nothing read first.
+  const auto known_generation = std::make_shared<std::uint32_t>(0);
+  methods.push_back(
+      {"known", "in-process apply, starting state known from events",
+       "NftTableSync::apply_known() from an empty state known at its generation: "
+       "plan, one batch conditional on that generation, acks; no dump",
+       [backend, socket = &inputs.socket, known_generation, delete_flannel_tables] {
+         delete_flannel_tables();
+         *known_generation = socket->read_generation();
+       },
+       [backend, desired, known_generation] {
+         if (!backend->apply_known(*desired, {}, *known_generation, backend->owned_tables())
+                  .committed)
+           throw std::runtime_error("apply from a known empty state committed nothing");
+       },
+       delete_flannel_tables, false});
   methods.push_back({"reapply", "in-process re-apply, unchanged",
                      "NftTableSync::apply() when the kernel already holds the ruleset: "
                      "dump and compare, no commit",

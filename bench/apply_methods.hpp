@@ -26,6 +26,7 @@ struct ApplyMethod {
 };
 
 struct ApplyInputs {
+  netlink::NfnlSocket& socket;  // the one `backend` commits on
   netlink::NftTableSync& backend;
   state::NodeConfig config;
   state::Ruleset desired;

@@ -28,12 +28,15 @@
 #include "bench/generation_monitor.hpp"
 #include "bench/mutations.hpp"
 #include "bench/netns.hpp"
+#include "bench/nft_tool_mutations.hpp"
+#include "bench/nft_tool_rounds.hpp"
 #include "bench/repair_context.hpp"
 #include "bench/repair_latency.hpp"
 #include "bench/repair_report.hpp"
 #include "bench/report.hpp"
 #include "bench/stats.hpp"
 #include "daemon/child_process.hpp"
+#include "netlink/nft_probe.hpp"
 #include "netlink/nft_table_sync.hpp"
 #include "state/config_parse.hpp"
 #include "state/desired_ruleset.hpp"
@@ -62,6 +65,7 @@ struct Options {
   int churn_transactions = 10000;
   int churn_gap_us = 1000;
   int reference_iterations = 200;
+  int tool_iterations = 200;
   int nice = 0;
   std::string daemon_log_level = "warn";
   bool default_budget = false;
@@ -69,11 +73,42 @@ struct Options {
   std::filesystem::path results_dir = FNFT_BENCH_RESULTS_DIR;
 };
 
+// Whether this build of the daemon's `run` has every option of `names`.
+bool daemon_has_options(const std::string& daemon, const std::vector<std::string>& names) {
+  const daemon::ChildResult help = daemon::run_child({daemon, "run", "--help"}, {});
+  return help.ok() && std::all_of(names.begin(), names.end(), [&](const std::string& name) {
+           return help.out.find(name) != std::string::npos;
+         });
+}
+
 // The repair budget options, if this build of the daemon has them.
 bool daemon_has_budget_options(const std::string& daemon) {
-  const daemon::ChildResult help = daemon::run_child({daemon, "run", "--help"}, {});
-  return help.ok() && help.out.find("--repair-burst") != std::string::npos &&
-         help.out.find("--repair-rate") != std::string::npos;
+  return daemon_has_options(daemon, {"--repair-burst", "--repair-rate"});
+}
+
+// Every mutation by the real `nft`, `tool_iterations` rounds each.
+std::vector<NftToolSamples> measure_nft_tools(const RepairContext& context, DaemonProcess& daemon,
+                                              RepairSettings settings, int iterations,
+                                              bool protect) {
+  settings.iterations = iterations;
+  std::vector<NftToolSamples> phases;
+  for (const auto& mutation : nft_tool_mutations(context.desired)) {
+    const auto start = Clock::now();
+    phases.push_back(measure_nft_tool(context, mutation, daemon, settings, protect));
+    const auto& phase = phases.back();
+    std::cout << "  nft " << mutation.name << (protect ? " (--protect=on): " : ": ");
+    if (protect) {
+      std::cout << phase.refused << " refused, " << phase.skipped << " skipped, "
+                << phase.rules_missing << " changed our rules";
+    } else {
+      const Summary summary = summarize(phase.latency_us);
+      std::cout << "p50 " << fixed(summary.median, 0) << " us, p99 " << fixed(summary.p99, 0)
+                << " us, lost the race " << phase.lost_race << "/" << summary.count;
+    }
+    std::cout << " (" << fixed(std::chrono::duration<double>(Clock::now() - start).count(), 1)
+              << " s)\n";
+  }
+  return phases;
 }
 
 // The node's files must say exactly what the in-code configuration says, or the daemon
@@ -115,6 +150,25 @@ void set_nice(int nice) {
   if (::setpriority(PRIO_PROCESS, 0, nice) != 0) {
     throw std::runtime_error("--nice " + std::to_string(nice) + ": " + std::strerror(errno));
   }
+}
+
+// Starts the daemon and waits for its first commit.
+std::unique_ptr<DaemonProcess> start_daemon(const Options& options,
+                                            const std::vector<std::string>& args,
+                                            const std::filesystem::path& log_file,
+                                            GenerationMonitor& monitor) {
+  auto daemon = std::make_unique<DaemonProcess>(options.daemon, args, log_file);
+  const auto daemon_pid = static_cast<std::uint32_t>(daemon->pid());
+  const auto first =
+      monitor.wait_for([&](const GenerationEvent& event) { return event.pid == daemon_pid; },
+                       Clock::now() + std::chrono::seconds(10));
+  if (!first || !daemon->running()) {
+    throw std::runtime_error(
+        "flannel-nftd did not apply its tables within 10 s (" +
+        (daemon->running() ? std::string("still running") : daemon->exit_description()) +
+        "); its log:\n" + tail_of_log(log_file, 20));
+  }
+  return daemon;
 }
 
 int run(const Options& options) {
@@ -171,6 +225,9 @@ int run(const Options& options) {
     daemon_args.push_back(kUnlimitedBurst);
     daemon_args.push_back(kUnlimitedRate);
   }
+  // The repair loop is what is measured first; --protect (which leaves it nothing to do) after.
+  const bool has_protect = daemon_has_options(options.daemon, {"--protect"});
+  if (has_protect) daemon_args.push_back("--protect=off");
   std::string daemon_command = options.daemon;
   for (const auto& arg : daemon_args) daemon_command += " " + arg;
   std::cout << "bench/repair: " << daemon_command << "\n"
@@ -182,17 +239,8 @@ int run(const Options& options) {
                                    "keeps it from throttling)")
             << "\n";
 
-  DaemonProcess daemon(options.daemon, daemon_args, log_file);
-  const auto daemon_pid = static_cast<std::uint32_t>(daemon.pid());
-  const auto first =
-      monitor.wait_for([&](const GenerationEvent& event) { return event.pid == daemon_pid; },
-                       Clock::now() + std::chrono::seconds(10));
-  if (!first || !daemon.running()) {
-    throw std::runtime_error(
-        "flannel-nftd did not apply its tables within 10 s (" +
-        (daemon.running() ? std::string("still running") : daemon.exit_description()) +
-        "); its log:\n" + tail_of_log(log_file, 20));
-  }
+  const auto started_daemon = start_daemon(options, daemon_args, log_file, monitor);
+  DaemonProcess& daemon = *started_daemon;
 
   std::vector<RepairSamples> results;
   std::vector<std::vector<double>> daemon_micros;  // per mutation, from its log at info
@@ -208,6 +256,10 @@ int run(const Options& options) {
               << fixed(std::chrono::duration<double>(Clock::now() - phase_start).count(), 1)
               << " s)\n";
   }
+  std::vector<NftToolSamples> tool_phases;
+  if (options.tool_iterations > 0) {
+    tool_phases = measure_nft_tools(context, daemon, settings, options.tool_iterations, false);
+  }
   const double repair_seconds = std::chrono::duration<double>(Clock::now() - started).count();
 
   std::vector<ChurnResult> churn;
@@ -220,8 +272,6 @@ int run(const Options& options) {
   }
   const Memory memory = daemon.memory();
   const std::string daemon_exit = daemon.stop();
-  const std::size_t log_lines = count_lines(log_file);
-  const std::vector<std::string> complaints = warnings_and_errors(log_file);
 
   RepairSettings reference_settings = settings;
   reference_settings.iterations = options.reference_iterations;
@@ -234,6 +284,26 @@ int run(const Options& options) {
   if (options.reference_iterations > 0) {
     results.push_back(measure_nft_reference(context, restore_text, reference_settings));
   }
+
+  // The same mutations against a daemon that holds its tables with `flags owner, persist`
+  // (last: the tables it leaves are orphans, which nothing before expects).
+  std::string protect_note;
+  if (options.tool_iterations > 0 && has_protect) {
+    if (const auto refused = netlink::table_protection_refused(command)) {
+      protect_note = "--protect: not measured, this kernel lacks it (" + *refused + ")";
+    } else {
+      std::vector<std::string> protect_args = daemon_args;
+      protect_args.back() = "--protect=on";
+      const auto protected_daemon =
+          start_daemon(options, protect_args, files.path() / "flannel-nftd-protect.log", monitor);
+      auto phases =
+          measure_nft_tools(context, *protected_daemon, settings, options.tool_iterations, true);
+      tool_phases.insert(tool_phases.end(), phases.begin(), phases.end());
+      protected_daemon->stop();
+    }
+  }
+  const std::size_t log_lines = count_lines(log_file);
+  const std::vector<std::string> complaints = warnings_and_errors(log_file);
 
   RepairRun outcome;
   outcome.machine = machine;
@@ -253,7 +323,25 @@ int run(const Options& options) {
   outcome.daemon_exit = daemon_exit;
   outcome.log_lines = log_lines;
   outcome.complaints = complaints;
-  const RepairReport report = make_report(outcome);
+  RepairReport report = make_report(outcome);
+  if (!tool_phases.empty() || !protect_note.empty()) {
+    const std::string table = tool_phases.empty() ? "" : nft_tool_table(tool_phases);
+    const std::string explained =
+        "Mutations by the real `nft` (`nft -f -`, one process per mutation); latency from its "
+        "NEWGEN to the daemon's on the monitor socket; \"lost the race\": later than " +
+        fixed(kLostRaceMicros / 1000, 0) +
+        " ms (the daemon's batch waited behind nft's close() for an RCU grace period). With "
+        "--protect: the kernel refused the change (EPERM) or skipped our tables (`flush "
+        "ruleset`), and the dump right after nft exited shows whether our rules changed.\n";
+    report.terminal += "\n" + table + (protect_note.empty() ? "" : protect_note + "\n");
+    report.markdown += "\n## Repairs against the real nft, with and without --protect\n\n" +
+                       explained + "\n" + table +
+                       (protect_note.empty() ? "" : "\n" + protect_note + "\n");
+    nlohmann::json json = nlohmann::json::parse(report.json);
+    json["real_nft"] = nft_tool_json(tool_phases);
+    if (!protect_note.empty()) json["protect_note"] = protect_note;
+    report.json = json.dump(2);
+  }
   std::cout << "\n" << report.terminal;
   for (std::size_t i = 0; i < complaints.size() && i < 10; ++i) {
     std::cout << (i == 0 ? "the daemon complained:\n" : "") << "  " << complaints[i] << "\n";
@@ -289,6 +377,10 @@ int main(int argc, char** argv) {
       "reference-iterations",
       po::value(&options.reference_iterations)->default_value(options.reference_iterations),
       "`nft -f` restores measured for reference (0: skip)")(
+      "tool-iterations",
+      po::value(&options.tool_iterations)->default_value(options.tool_iterations),
+      "rounds per mutation by the real `nft`, with --protect off and (where the kernel has "
+      "it) on (0: skip)")(
       "default-budget", po::bool_switch(&options.default_budget),
       "leave the daemon's repair budget at its defaults (then --pace-ms -1 means 210)")(
       "daemon-log-level",
@@ -312,8 +404,9 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (options.iterations < 1) throw std::invalid_argument("--iterations must be at least 1");
-    if (options.churn_transactions < 0 || options.reference_iterations < 0 || options.gap_ms < 0 ||
-        options.timeout_ms < 1 || options.churn_gap_us < 0) {
+    if (options.churn_transactions < 0 || options.reference_iterations < 0 ||
+        options.tool_iterations < 0 || options.gap_ms < 0 || options.timeout_ms < 1 ||
+        options.churn_gap_us < 0) {
       throw std::invalid_argument("counts and times must not be negative");
     }
     return fnft::bench::run(options);

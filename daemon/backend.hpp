@@ -68,6 +68,12 @@ class Backend {
 
   // Whether this backend committed the transaction (its own socket, or a tool it ran).
   virtual bool is_own(const netlink::NftTransaction& transaction) const = 0;
+
+  // Every transaction the event stream reports, ours included, in commit order, before any
+  // repair it causes: a backend may keep what it last read current with them, and then
+  // repair without reading first. After lost events, forget_known_state().
+  virtual void note_transaction(const netlink::NftTransaction& /*transaction*/) {}
+  virtual void forget_known_state() {}
 };
 
 }  // namespace fnft::daemon

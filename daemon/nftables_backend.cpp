@@ -9,6 +9,7 @@
 #include "netlink/netlink_error.hpp"
 #include "netlink/nft_dump.hpp"
 #include "state/desired_ruleset.hpp"
+#include "state/known_ruleset.hpp"
 #include "state/ruleset_diff.hpp"
 
 namespace fnft::daemon {
@@ -59,8 +60,30 @@ std::vector<netlink::WatchedTable> NftablesBackend::watched() const {
 
 void NftablesBackend::apply(const state::Target& target,
                             const std::vector<state::OwnedTable>& scope, Done done) {
-  BackendResult result;
+  // A repair races the committer's own exit: a process that deleted objects takes the commit
+  // mutex again in close() for an RCU grace period (docs/benchmarks.md), so the repair that
+  // reaches the kernel first is the one that reads nothing first. A configuration change
+  // goes the same way when the tables are known.
   std::vector<std::string> notes;
+  if (known_) {
+    const state::Ruleset desired = state::desired_nft_ruleset(target);
+    try {
+      if (auto applied =
+              apply_from_known(desired, scope.empty() ? tables_.owned_tables() : scope)) {
+        // The read-back verifies it; should what we knew have been wrong, the usual way
+        // below puts it right at once.
+        if (known_matches(desired)) {
+          done(std::move(*applied));
+          return;
+        }
+        notes.push_back("a commit planned from the events left the tables other than desired (" +
+                        std::to_string(applied->changes.size()) +
+                        " change(s)): read them back and planned again");
+      }
+    } catch (const std::exception&) {  // ERESTART, or any refusal: the usual way says why
+    }
+  }
+  BackendResult result;
   try {
     // A device can go between the link event that named it and our commit: the kernel then
     // refuses the whole batch, so it is sent again at once without that device rather than
@@ -93,7 +116,61 @@ void NftablesBackend::apply(const state::Target& target,
     result.error = error.what();
   }
   result.notes.insert(result.notes.begin(), notes.begin(), notes.end());
+  refresh_known(state::desired_nft_ruleset(target));
   done(std::move(result));
+}
+
+std::optional<BackendResult> NftablesBackend::apply_from_known(
+    const state::Ruleset& desired, const std::vector<state::OwnedTable>& scope) {
+  const netlink::ApplyResult applied =
+      tables_.apply_known(desired, *known_, known_generation_, scope);
+  if (!applied.committed) return std::nullopt;  // nothing to do per what we know: read to be sure
+  BackendResult result = result_of(applied);
+  result.notes.emplace_back(
+      "planned from what the events say the kernel holds, without reading "
+      "it first");
+  // What we know is now one commit behind: read it back.
+  refresh_known(desired);
+  return result;
+}
+
+bool NftablesBackend::known_matches(const state::Ruleset& desired) const {
+  if (!known_) return false;
+  state::Ruleset ordered = *known_;
+  netlink::order_chains_like(ordered, desired);
+  return ordered == desired;
+}
+
+void NftablesBackend::refresh_known(const state::Ruleset& expected) {
+  known_.reset();
+  try {
+    netlink::ObservedRuleset observed = tables_.read(expected);
+    if (!observed.generation || !observed.unmodeled.empty()) return;
+    known_ = std::move(observed.ruleset);
+    known_generation_ = *observed.generation;
+  } catch (const std::exception&) {  // the next repair reads them itself
+  }
+}
+
+void NftablesBackend::note_transaction(const netlink::NftTransaction& transaction) {
+  if (!known_ || state::not_newer(transaction.generation, known_generation_)) return;
+  // A generation skipped is a commit whose events we did not see.
+  if (transaction.generation != state::next_generation(known_generation_)) {
+    known_.reset();
+    return;
+  }
+  known_generation_ = transaction.generation;
+  if (!transaction.touched_owned) return;
+  if (is_own(transaction) || !transaction.only_deletions) {
+    known_.reset();
+    return;
+  }
+  for (const auto& deletion : transaction.deletions) {
+    if (!state::apply_deletion(*known_, deletion)) {
+      known_.reset();
+      return;
+    }
+  }
 }
 
 void NftablesBackend::observe(const state::Target& target, Observed done) {

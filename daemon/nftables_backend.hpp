@@ -21,10 +21,26 @@ class NftablesBackend final : public Backend {
   void observe(const state::Target& target, Observed done) override;
   void cleanup(Done done) override;
   bool is_own(const netlink::NftTransaction& transaction) const override;
+  void note_transaction(const netlink::NftTransaction& transaction) override;
+  void forget_known_state() override { known_.reset(); }
 
  private:
+  // Reads the tables again after a commit of ours, so the next foreign commit finds them
+  // known; forgets them when that read cannot say which generation it is.
+  void refresh_known(const state::Ruleset& expected);
+  // The commit planned straight from what is known; nullopt when that plan is empty (then
+  // the usual way reads the tables to be sure).
+  std::optional<BackendResult> apply_from_known(const state::Ruleset& desired,
+                                                const std::vector<state::OwnedTable>& scope);
+  // Whether the tables as last read are exactly `desired`.
+  bool known_matches(const state::Ruleset& desired) const;
+
   netlink::NfnlSocket& socket_;
   netlink::NftTableSync tables_;
+  // Our tables as of generation known_generation_: the last read, minus what foreign commits
+  // deleted since (state::apply_deletion). Absent when a commit did anything else to them.
+  std::optional<state::Ruleset> known_;
+  std::uint32_t known_generation_ = 0;
 };
 
 }  // namespace fnft::daemon

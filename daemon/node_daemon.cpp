@@ -61,6 +61,7 @@ NodeDaemon::NodeDaemon(boost::asio::io_context& io, RunOptions options)
 
 void NodeDaemon::start() {
   probe_fast_path();
+  probe_protection();
   if (exit_code_ != kExitOk) return;
   events_.start();
   watcher_.start();
@@ -166,6 +167,43 @@ void NodeDaemon::probe_fast_path() {
                                         : "while they exist");
 }
 
+void NodeDaemon::probe_protection() {
+  if (options_.protect == ProtectOption::off || exit_code_ != kExitOk) return;
+  const bool required = options_.protect == ProtectOption::on;
+  std::optional<std::string> refused;
+  try {
+    refused = netlink::table_protection_refused(command_socket_);
+  } catch (const netlink::NetlinkError& error) {
+    if (required) {
+      fatal(std::string("--protect=on: cannot ask the kernel about table protection: ") +
+            error.what());
+    } else {
+      spdlog::error(
+          "--protect: cannot ask the kernel about table protection: {}; running "
+          "without it",
+          error.what());
+    }
+    return;
+  }
+  if (refused) {
+    if (required) {
+      fatal(
+          "--protect=on: this kernel cannot hold a table for one process and keep it after "
+          "that process exits (`flags owner, persist`, Linux 6.9 or later): " +
+          *refused + ". Use --protect=auto to repair changes as they happen instead");
+      return;
+    }
+    spdlog::info(
+        "kernel lacks table protection (`flags owner, persist`, Linux 6.9+): other "
+        "processes' changes to our tables are repaired as they happen");
+    return;
+  }
+  protect_ = true;
+  spdlog::info(
+      "nftables tables protected by the kernel (`flags owner, persist`): only this "
+      "daemon can change them, and they stay in place when it exits");
+}
+
 void NodeDaemon::update_fast_path() {
   const bool nftables_mode = active_ != nullptr && active_->kind() == BackendKind::nftables;
   // Where the kernel has none, that was said once already and is all there is to say.
@@ -205,7 +243,7 @@ void NodeDaemon::fast_path_devices_changed(const std::string& change) {
 }
 
 state::Target NodeDaemon::target() const {
-  state::Target target{*config_, std::nullopt};
+  state::Target target{*config_, std::nullopt, protect_};
   if (fast_path_.running()) {
     target.fast_path = state::FastPath{fast_path_.devices(), flowtable_support_->counter};
   }
@@ -327,6 +365,8 @@ std::string NodeDaemon::activity() const {
   } else if (options_.fast_path.flowtable != FlowtableOption::off) {
     text += ", no fast path";
   }
+  if (protect_ && active_ != nullptr && active_->kind() == BackendKind::nftables)
+    text += ", tables protected";
   if (!warnings_.empty()) text += ", " + std::to_string(warnings_.size()) + " warning(s)";
   return text;
 }

@@ -36,6 +36,7 @@ struct RunOptions {
   std::chrono::milliseconds iptables_resync{5000};
   Reconciler::Options reconciler;
   FastPathSettings fast_path;
+  ProtectOption protect = ProtectOption::automatic;
 };
 
 class NodeDaemon {
@@ -55,6 +56,8 @@ class NodeDaemon {
   void set_warnings(std::vector<std::string> warnings);
   // Probes the kernel's flowtables once, when --flowtable asks for them.
   void probe_fast_path();
+  // Probes `flags owner, persist` once, unless --protect=off.
+  void probe_protection();
   // Starts or stops following the node's links as the active mode and the kernel allow.
   void update_fast_path();
   void fast_path_devices_changed(const std::string& change);
@@ -93,6 +96,7 @@ class NodeDaemon {
   std::vector<std::string> warnings_;
   bool ready_ = false;
   bool said_iptables_has_no_fast_path_ = false;
+  bool protect_ = false;  // the nftables tables are held with `flags owner, persist`
   int exit_code_ = kExitOk;
 };
 

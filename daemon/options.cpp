@@ -90,6 +90,13 @@ IptablesBackendOption parse_iptables_backend(const std::string& text) {
                    "\" is not a backend; expected auto, nft or legacy");
 }
 
+ProtectOption parse_protect(const std::string& text) {
+  if (text == "auto") return ProtectOption::automatic;
+  if (text == "on" || text == "true") return ProtectOption::on;
+  if (text == "off" || text == "false") return ProtectOption::off;
+  throw UsageError("--protect: \"" + text + "\" is not a choice; expected auto, on or off");
+}
+
 void finish_config_options(const po::variables_map& vm, ConfigOptions& out) {
   if (vm.count("mode") != 0) {
     out.mode = parse_mode(vm["mode"].as<std::string>());

@@ -37,6 +37,12 @@ struct FastPathSettings {
   std::string cni_bridge = "cni0";  // --cni-bridge
 };
 
+// --protect: hold the nftables tables with `flags owner, persist` so that the kernel refuses
+// every other process's change. auto: where the kernel has it (6.9+); on: an error where not.
+enum class ProtectOption { automatic, on, off };
+// "auto", "on" or "off"; anything else is a UsageError.
+ProtectOption parse_protect(const std::string& text);
+
 // Thrown for bad usage; main prints it with the verb's usage hint and exits 2.
 class UsageError : public std::runtime_error {
  public:

@@ -94,6 +94,7 @@ void Reconciler::transactions(const std::vector<netlink::NftTransaction>& transa
   std::vector<state::OwnedTable> touched;
   bool touched_unknown = false;
   for (const auto& transaction : transactions) {
+    if (backend_ != nullptr) backend_->note_transaction(transaction);
     if (own_(transaction)) continue;  // our own commit, seen as an event
     if (!transaction.touched_owned) {
       ++stats_.unrelated_transactions;
@@ -114,6 +115,8 @@ void Reconciler::transactions(const std::vector<netlink::NftTransaction>& transa
 }
 
 void Reconciler::resync(const std::string& reason) {
+  // Lost events, or a doubt: what the backend knew of the kernel may be stale.
+  if (backend_ != nullptr) backend_->forget_known_state();
   // A resync is a repair like any other: it goes through the same budget, so lost events
   // during a repair war do not bypass the backoff.
   request_repair(reason, {});

@@ -24,6 +24,8 @@ constexpr const char* kUsage =
     "With --flowtable (nftables mode), established pod traffic is put on flowtable fastpath\n"
     "in each table, bound to the CNI bridge and its pod veths, the flannel devices and the\n"
     "default routes' uplinks, kept current as pods come and go.\n"
+    "With --protect (the default where the kernel has it, Linux 6.9+), the kernel itself\n"
+    "refuses other processes' changes to the nftables tables.\n"
     "Config changes (subnet.env, net-conf.json) are applied live; SIGHUP reloads; SIGUSR1\n"
     "logs what it has done so far; SIGTERM exits and leaves the rules in place. Waits for\n"
     "subnet.env when flanneld has not written it yet. One daemon per network namespace: a\n"
@@ -46,6 +48,13 @@ int run_command(const std::vector<std::string>& args) {
        "re-read the kernel's tables this often even without events")
       ("iptables-resync", po::value(&iptables_resync_seconds)->default_value(5)->value_name("SECONDS"),
        "how often the iptables-legacy mode, which has no change events, reads its chains")
+      ("protect", po::value<std::string>()->default_value("auto")->value_name("auto|on|off"),
+       "nftables mode: hold the tables with `flags owner, persist`, so that the kernel refuses "
+       "every other process's change to them (`nft flush ruleset` skips them) and keeps them, "
+       "rules and all, when the daemon exits; the next daemon takes them back. auto: where the "
+       "kernel has it (Linux 6.9+), else changes are repaired as they happen; on: exit 1 "
+       "without it; off: never (then `flannel-nftd cleanup` or stopping the daemon is how to "
+       "get out of protected tables)")
       ("repair-burst", po::value(&options.reconciler.budget.burst)->default_value(20)->value_name("N"),
        "repairs allowed back to back before a repair war backs off")
       ("repair-rate", po::value(&options.reconciler.budget.refill_per_second)->default_value(5)
@@ -62,6 +71,7 @@ int run_command(const std::vector<std::string>& args) {
   }
   finish_config_options(vm, options.config);
   finish_fast_path_options(vm, options.fast_path);
+  options.protect = parse_protect(vm["protect"].as<std::string>());
   if (resync_seconds < 1) throw UsageError("--resync-period: must be at least 1 second");
   if (options.reconciler.budget.burst < 1) throw UsageError("--repair-burst: must be at least 1");
   if (options.reconciler.budget.refill_per_second <= 0)

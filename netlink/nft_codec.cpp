@@ -262,13 +262,17 @@ std::optional<state::Family> family_of_nfproto(std::uint32_t nfproto) {
   return std::nullopt;
 }
 
-NftnlTable encode_table(state::Family family, const std::string& name) {
+NftnlTable encode_table(state::Family family, const std::string& name,
+                        state::Protection protection) {
   NftnlTable table = make_table();
   nftnl_table_set_u32(table.get(), NFTNL_TABLE_FAMILY, nfproto_of(family));
   nftnl_table_set_str(table.get(), NFTNL_TABLE_NAME, name.c_str());
-  // Explicit "no flags", as nft sends it. The plan only adds tables that are missing, so this
-  // never touches the flags of an existing table.
-  nftnl_table_set_u32(table.get(), NFTNL_TABLE_FLAGS, 0);
+  // Explicit flags, as nft sends them. The plan adds a table only when it is missing or to
+  // take an orphan back, so this never changes the flags of a table otherwise.
+  nftnl_table_set_u32(table.get(), NFTNL_TABLE_FLAGS,
+                      protection == state::Protection::held
+                          ? static_cast<std::uint32_t>(NFT_TABLE_F_OWNER) | kTableFlagPersist
+                          : 0);
   return table;
 }
 
@@ -347,23 +351,45 @@ NftnlRule encode_rule_reference(state::Family family, const std::string& table,
   return encoded;
 }
 
-state::Table decode_table(const nftnl_table* table) {
+namespace {
+
+std::uint32_t table_flags(const nftnl_table* table) {
+  return nftnl_table_is_set(table, NFTNL_TABLE_FLAGS)
+             ? nftnl_table_get_u32(table, NFTNL_TABLE_FLAGS)
+             : 0;
+}
+
+state::Protection protection_of(const nftnl_table* table, std::uint32_t own_portid) {
+  const std::uint32_t flags = table_flags(table);
+  if ((flags & kTableFlagPersist) == 0) return state::Protection::none;
+  if ((flags & NFT_TABLE_F_OWNER) == 0) return state::Protection::orphaned;
+  const bool ours = nftnl_table_is_set(table, NFTNL_TABLE_OWNER) && own_portid != 0 &&
+                    nftnl_table_get_u32(table, NFTNL_TABLE_OWNER) == own_portid;
+  return ours ? state::Protection::held : state::Protection::none;
+}
+
+}  // namespace
+
+state::Table decode_table(const nftnl_table* table, std::uint32_t own_portid) {
   const std::uint32_t nfproto = nftnl_table_get_u32(table, NFTNL_TABLE_FAMILY);
   const std::string name = string_or_empty(nftnl_table_get_str(table, NFTNL_TABLE_NAME));
   const auto family = family_of_nfproto(nfproto);
   if (!family) throw unrepresentable("table " + family_text(nfproto) + " " + name, "its family");
-  return state::Table{*family, name, {}, {}};
+  return state::Table{*family, name, {}, {}, protection_of(table, own_portid)};
 }
 
-std::vector<std::string> unmodeled_table_properties(const nftnl_table* table) {
+std::vector<std::string> unmodeled_table_properties(const nftnl_table* table,
+                                                    std::uint32_t own_portid) {
   std::vector<std::string> properties;
-  std::uint32_t flags = nftnl_table_is_set(table, NFTNL_TABLE_FLAGS)
-                            ? nftnl_table_get_u32(table, NFTNL_TABLE_FLAGS)
-                            : 0;
+  std::uint32_t flags = table_flags(table);
   // A dormant table's chains are unhooked: its rules are in place but do nothing.
   if ((flags & NFT_TABLE_F_DORMANT) != 0) properties.emplace_back("flags dormant");
-  if ((flags & NFT_TABLE_F_OWNER) != 0) properties.emplace_back("flags owner");
-  flags &= ~static_cast<std::uint32_t>(NFT_TABLE_F_DORMANT | NFT_TABLE_F_OWNER);
+  if ((flags & NFT_TABLE_F_OWNER) != 0 &&
+      protection_of(table, own_portid) != state::Protection::held) {
+    properties.emplace_back("flags owner");
+  }
+  flags &=
+      ~(static_cast<std::uint32_t>(NFT_TABLE_F_DORMANT | NFT_TABLE_F_OWNER) | kTableFlagPersist);
   if (flags != 0) properties.push_back("flags " + std::to_string(flags));
   if (nftnl_table_is_set(table, NFTNL_TABLE_USERDATA)) {
     std::uint32_t length = 0;

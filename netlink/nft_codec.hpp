@@ -19,8 +19,12 @@ namespace fnft::netlink {
 std::uint8_t nfproto_of(state::Family family);  // NFPROTO_IPV4 / NFPROTO_IPV6
 std::optional<state::Family> family_of_nfproto(std::uint32_t nfproto);
 
-// table ip flannel-ipv4
-NftnlTable encode_table(state::Family family, const std::string& name);
+// `flags owner, persist` (NFT_TABLE_F_PERSIST, Linux 6.9): older UAPI headers lack it.
+inline constexpr std::uint32_t kTableFlagPersist = 0x4;
+
+// table ip flannel-ipv4 (with `held`: { flags owner, persist; }, owned by the sending socket)
+NftnlTable encode_table(state::Family family, const std::string& name,
+                        state::Protection protection = state::Protection::none);
 // chain ip flannel-ipv4 postrtg { type nat hook postrouting priority srcnat; policy accept; }
 // (a regular chain when `base` is empty)
 NftnlChain encode_chain(state::Family family, const std::string& table, const std::string& chain,
@@ -52,11 +56,15 @@ void build_rule_payload(nlmsghdr* nlh, nftnl_rule* rule);
 
 // Decoders throw NetlinkError (EPROTO) for what the state types cannot hold at all (a family
 // other than ip/ip6, a hook or chain type that those families do not have).
-state::Table decode_table(const nftnl_table* table);  // without chains
+// Without chains. `own_portid`: our command socket's, so that a table it owns reads as
+// Protection::held (one owned by another socket reads as `none`, and as "flags owner" below).
+state::Table decode_table(const nftnl_table* table, std::uint32_t own_portid = 0);
 // What a table carries that state::Table does not model, in nft syntax ("flags dormant",
-// `comment "rules for flannel-ipv4"`); empty for a plain table. The kernel cannot remove a
-// table comment in place, so the backend re-creates such a table.
-std::vector<std::string> unmodeled_table_properties(const nftnl_table* table);
+// `comment "rules for flannel-ipv4"`, "flags owner" but for our own `owner, persist`); empty
+// for a plain table. The kernel cannot remove a table comment in place, so the backend
+// re-creates such a table.
+std::vector<std::string> unmodeled_table_properties(const nftnl_table* table,
+                                                    std::uint32_t own_portid = 0);
 
 struct DecodedChain {
   std::string table;

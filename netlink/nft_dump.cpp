@@ -56,10 +56,13 @@ NetlinkError parse_failure(const std::string& what) {
                                   "`: libnftnl and the kernel disagree; please report this");
 }
 
-FoundTable decode_found_table(const nlmsghdr* reply, const std::string& what) {
+// `own_portid`: the dumping socket's, which is the one our commits (and our ownership) use.
+FoundTable decode_found_table(const nlmsghdr* reply, const std::string& what,
+                              std::uint32_t own_portid) {
   const NftnlTable table = make_table();
   if (nftnl_table_nlmsg_parse(reply, table.get()) < 0) throw parse_failure(what);
-  FoundTable found{decode_table(table.get()), unmodeled_table_properties(table.get()),
+  FoundTable found{decode_table(table.get(), own_portid),
+                   unmodeled_table_properties(table.get(), own_portid),
                    nftnl_table_get_u32(table.get(), NFTNL_TABLE_USE), std::nullopt};
   const std::uint32_t flags = nftnl_table_is_set(table.get(), NFTNL_TABLE_FLAGS)
                                   ? nftnl_table_get_u32(table.get(), NFTNL_TABLE_FLAGS)
@@ -80,7 +83,7 @@ bool dump_owned_tables(NfnlSocket& socket, state::Family family,
       nftnl_nlmsg_build_hdr(buffer, NFT_MSG_GETTABLE, nfproto_of(family), NLM_F_DUMP, 0);
   const std::string what = "list tables " + family_name(family);
   return socket.dump(request, what, [&](const nlmsghdr* reply) {
-    FoundTable found = decode_found_table(reply, what);
+    FoundTable found = decode_found_table(reply, what, socket.portid());
     if (owns(owned, family, found.table.name)) tables.push_back(std::move(found));
   });
 }
@@ -118,7 +121,9 @@ void get_owned_tables(NfnlSocket& socket, state::Family family,
     get_one(
         socket, NFT_MSG_GETTABLE, family, what,
         [&](nlmsghdr* request) { nftnl_table_nlmsg_build_payload(request, filter.get()); },
-        [&](const nlmsghdr* reply) { tables.push_back(decode_found_table(reply, what)); });
+        [&](const nlmsghdr* reply) {
+          tables.push_back(decode_found_table(reply, what, socket.portid()));
+        });
   }
 }
 

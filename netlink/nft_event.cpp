@@ -1,6 +1,7 @@
 #include "netlink/nft_event.hpp"
 
 #include <arpa/inet.h>
+#include <endian.h>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -65,6 +66,27 @@ std::string string_attribute(const Attributes& attributes, std::uint16_t type) {
   const nlattr* attribute = type < attributes.by_type.size() ? attributes.by_type[type] : nullptr;
   if (attribute == nullptr || mnl_attr_validate(attribute, MNL_TYPE_NUL_STRING) < 0) return {};
   return mnl_attr_get_str(attribute);
+}
+
+std::uint64_t u64_attribute(const Attributes& attributes, std::uint16_t type) {
+  const nlattr* attribute = type < attributes.by_type.size() ? attributes.by_type[type] : nullptr;
+  if (attribute == nullptr || mnl_attr_validate(attribute, MNL_TYPE_U64) < 0) return 0;
+  return be64toh(mnl_attr_get_u64(attribute));
+}
+
+// A deletion of a rule, a chain or a table, as an event reports it; nullopt for anything else.
+std::optional<state::Deletion> deletion_of(std::uint16_t type, const state::OwnedTable& table,
+                                           const std::string& chain, const Attributes& attributes) {
+  switch (type) {
+    case NFT_MSG_DELRULE:
+      return state::Deletion{state::Deletion::Kind::rule, table.family, table.name, chain,
+                             u64_attribute(attributes, NFTA_RULE_HANDLE)};
+    case NFT_MSG_DELCHAIN:
+      return state::Deletion{state::Deletion::Kind::chain, table.family, table.name, chain, 0};
+    case NFT_MSG_DELTABLE:
+      return state::Deletion{state::Deletion::Kind::table, table.family, table.name, {}, 0};
+    default: return std::nullopt;
+  }
 }
 
 std::uint32_t u32_attribute(const Attributes& attributes, std::uint16_t type) {
@@ -166,6 +188,7 @@ std::optional<NftTransaction> NftEventAssembler::feed(const nlmsghdr* message) {
     // A message type newer than our headers (e.g. a future object kind): we cannot tell
     // which table it touched, so let the reconciler look.
     pending_.touched_owned = true;
+    pending_.only_deletions = false;
     pending_.touched.push_back("message type " + std::to_string(type));
     return std::nullopt;
   }
@@ -183,6 +206,11 @@ std::optional<NftTransaction> NftEventAssembler::feed(const nlmsghdr* message) {
   }
   if (!ours) return std::nullopt;
   pending_.touched_owned = true;
+  if (const auto deletion = deletion_of(type, *ours, chain, attributes)) {
+    pending_.deletions.push_back(*deletion);
+  } else {
+    pending_.only_deletions = false;
+  }
   auto& tables = pending_.touched_tables;
   if (std::find(tables.begin(), tables.end(), *ours) == tables.end()) tables.push_back(*ours);
   std::string what =

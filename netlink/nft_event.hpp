@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "state/known_ruleset.hpp"
 #include "state/nft_plan.hpp"
 
 namespace fnft::netlink {
@@ -26,6 +27,10 @@ struct NftTransaction {
   // The watched tables it touched, each once; empty with touched_owned set means "could not
   // tell which" (an event type we do not know).
   std::vector<state::OwnedTable> touched_tables;
+  // What it removed from watched objects, in order, while it did nothing else to them;
+  // `only_deletions` false once it added, changed or did something we cannot read to one.
+  std::vector<state::Deletion> deletions;
+  bool only_deletions = true;
 };
 
 // An nf_tables table whose changes matter to us: all of it (`chains` empty: the nftables

@@ -14,8 +14,9 @@ void add_operation(NftBatch& batch, const state::NftOperation& op) {
   switch (op.kind) {
     case Kind::add_table: {
       // NLM_F_CREATE without NLM_F_EXCL: an existing table is kept as it is, which is how
-      // we take over upstream flanneld's table in place.
-      const NftnlTable table = encode_table(op.family, op.table);
+      // we take over upstream flanneld's table in place, or takes the flags (an orphan's
+      // ownership).
+      const NftnlTable table = encode_table(op.family, op.table, op.protection);
       batch.add(NFT_MSG_NEWTABLE, family, NLM_F_CREATE, std::move(description),
                 [&](nlmsghdr* nlh) { nftnl_table_nlmsg_build_payload(nlh, table.get()); });
       return;
@@ -49,7 +50,11 @@ void add_operation(NftBatch& batch, const state::NftOperation& op) {
     }
     case Kind::add_rule: {
       const NftnlRule rule = encode_rule(op.family, op.table, op.chain, op.rule);
-      batch.add(NFT_MSG_NEWRULE, family, NLM_F_CREATE | NLM_F_APPEND, std::move(description),
+      // Without NLM_F_APPEND a rule goes first in its chain; with it, after the rule at
+      // NFTA_RULE_POSITION, or last.
+      if (op.after) nftnl_rule_set_u64(rule.get(), NFTNL_RULE_POSITION, *op.after);
+      const std::uint16_t placement = op.first ? 0 : NLM_F_APPEND;
+      batch.add(NFT_MSG_NEWRULE, family, NLM_F_CREATE | placement, std::move(description),
                 [&](nlmsghdr* nlh) { build_rule_payload(nlh, rule.get()); });
       return;
     }

@@ -92,6 +92,18 @@ FlowtableSupport probe_flowtables(NfnlSocket& socket) {
   return support;
 }
 
+std::optional<std::string> table_protection_refused(NfnlSocket& socket) {
+  const auto refused = refusal(socket, [](NftBatch& batch) {
+    state::NftOperation table = probe_operation(Kind::add_table);
+    table.protection = state::Protection::held;
+    add_operation(batch, table);
+  });
+  if (!refused) return std::nullopt;
+  const int code = refused->error_code();
+  if (code != EOPNOTSUPP && code != EINVAL) throw *refused;
+  return "a table with flags owner, persist is refused with " + std::string(std::strerror(code));
+}
+
 bool kernel_masquerades_fully_random(NfnlSocket& socket) {
   return !kernel_refuses(socket, [](NftBatch& batch) {
     add_operation(batch, probe_operation(Kind::add_table));

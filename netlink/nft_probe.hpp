@@ -33,6 +33,11 @@ struct FlowtableSupport {
 // Throws NetlinkError when the kernel refuses for another reason than the feature (EPERM).
 FlowtableSupport probe_flowtables(NfnlSocket& socket);
 
+// `flags owner, persist` (NFT_TABLE_F_PERSIST, 6.9): a table only its owner may change that
+// outlives it. nullopt when the kernel has it; else its answer in words (EOPNOTSUPP before
+// 6.9). Throws NetlinkError when the kernel refuses for another reason (EPERM).
+std::optional<std::string> table_protection_refused(NfnlSocket& socket);
+
 // `masquerade fully-random` (NF_NAT_RANGE_PROTO_RANDOM_FULLY) in a nat chain of family ip.
 bool kernel_masquerades_fully_random(NfnlSocket& socket);
 

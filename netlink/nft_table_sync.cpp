@@ -5,10 +5,12 @@
 #include <string>
 
 #include "netlink/netlink_error.hpp"
+#include "netlink/netlink_port_owner.hpp"
 #include "netlink/nft_batch.hpp"
 #include "netlink/nft_dump.hpp"
 #include "netlink/nft_operations.hpp"
 #include "state/desired_ruleset.hpp"
+#include "state/known_ruleset.hpp"
 
 namespace fnft::netlink {
 namespace {
@@ -30,13 +32,46 @@ state::NftOperation delete_table(state::Family family, const std::string& name) 
 
 // The kernel would refuse any change with EPERM; say who holds the table instead.
 NetlinkError owned_elsewhere(const UnmodeledTable& table) {
-  return NetlinkError(
-      EPERM, "table " + std::string(state::nft_family_name(table.family)) + " " + table.name +
-                 " is owned by another process (`flags owner`, netlink port " +
-                 std::to_string(*table.owner_portid) +
-                 "): only that process can change or delete it, and the table goes away when "
-                 "it exits. `ss -f netlink -p` as root names the process; once it is stopped, "
-                 "flannel-nftd puts its own table back within seconds");
+  const std::uint32_t port = *table.owner_portid;
+  const auto owner = netfilter_port_owner(port);
+  std::string text = "table " + std::string(state::nft_family_name(table.family)) + " " +
+                     table.name + " is owned by another process (`flags owner`, " +
+                     describe_netfilter_port(port) + "): only that process can change or delete it";
+  if (owner && owner->name == "flannel-nftd") {
+    text +=
+        ". A running flannel-nftd holds it (--protect): stop that daemon first (`systemctl "
+        "stop flannel-nftd`); its tables then stay in place, unowned, for the next daemon to "
+        "take back or for `flannel-nftd cleanup` to remove";
+  } else {
+    text += owner ? "" : " (`ss -f netlink -p` as root names the process)";
+    text += "; once it is stopped, flannel-nftd puts its own table back within seconds";
+  }
+  return NetlinkError(EPERM, text);
+}
+
+void refuse_tables_owned_elsewhere(const ObservedRuleset& observed, std::uint32_t own_portid) {
+  for (const auto& table : observed.unmodeled) {
+    if (table.owner_portid && *table.owner_portid != own_portid) throw owned_elsewhere(table);
+  }
+}
+
+// Why a table is claimed or replaced for its flags, for the log.
+std::optional<std::string> protection_change_note(const state::Table& have,
+                                                  state::Protection wanted) {
+  const std::string table =
+      "table " + std::string(state::nft_family_name(have.family)) + " " + have.name;
+  if (wanted == state::Protection::held && have.protection == state::Protection::orphaned) {
+    return table +
+           " was left unowned by a flannel-nftd that exited: taken back (`flags owner, "
+           "persist`), its rules kept";
+  }
+  if (wanted == state::Protection::held) {
+    return table +
+           " taken over with `flags owner, persist` (deleted and re-created in the "
+           "same transaction): from now on only this daemon can change it";
+  }
+  return table + " has `flags persist` (left by a flannel-nftd with --protect), which " +
+         "--protect=off does not keep: deleted and re-created in the same transaction";
 }
 
 std::string joined(const std::vector<std::string>& parts) {
@@ -94,9 +129,7 @@ ApplyResult commit_planned(NfnlSocket& socket, const std::vector<state::OwnedTab
     result.committed = true;
     // A conditional batch landed on generation_before, and every commit advances the
     // generation by one (skipping 0), so no second round trip is needed to know it.
-    if (conditional) {
-      result.generation_after = *observed.generation + 1 == 0 ? 1 : *observed.generation + 1;
-    }
+    if (conditional) result.generation_after = state::next_generation(*observed.generation);
     return result;
   }
 }
@@ -127,10 +160,8 @@ ApplyResult NftTableSync::apply(const state::Ruleset& desired,
   const auto plan = [&](const ObservedRuleset& observed) {
     Planned planned;
     state::Ruleset plannable = observed.ruleset;
+    refuse_tables_owned_elsewhere(observed, socket_.portid());
     for (const auto& table : observed.unmodeled) {
-      if (table.owner_portid && *table.owner_portid != socket_.portid()) {
-        throw owned_elsewhere(table);
-      }
       if (desired.find_table(table.family, table.name) == nullptr) continue;  // deleted anyway
       // Delete and re-create it in the same batch, which packets see as one atomic switch:
       // the kernel cannot drop a table comment or sets in place.
@@ -143,6 +174,12 @@ ApplyResult NftTableSync::apply(const state::Ruleset& desired,
                               ", which flannel-nftd does not model: deleted and re-created in "
                               "the same transaction");
     }
+    for (const auto& have : plannable.tables) {
+      const state::Table* want = desired.find_table(have.family, have.name);
+      if (want == nullptr || want->protection == have.protection) continue;
+      if (auto note = protection_change_note(have, want->protection))
+        planned.notes.push_back(std::move(*note));
+    }
     auto rest = state::plan_nft_changes(desired, plannable, scope);
     planned.operations.insert(planned.operations.end(), std::make_move_iterator(rest.begin()),
                               std::make_move_iterator(rest.end()));
@@ -151,12 +188,32 @@ ApplyResult NftTableSync::apply(const state::Ruleset& desired,
   return commit_planned(socket_, scope, desired, plan, "apply the flannel tables");
 }
 
+ApplyResult NftTableSync::apply_known(const state::Ruleset& desired, const state::Ruleset& known,
+                                      std::uint32_t generation,
+                                      const std::vector<state::OwnedTable>& scope) {
+  ApplyResult result;
+  result.generation_before = generation;
+  result.applied = state::plan_nft_changes(desired, known, scope);
+  if (result.applied.empty()) return result;
+  NftBatch batch(generation);
+  for (const auto& operation : result.applied) add_operation(batch, operation);
+  batch.send(socket_);
+  result.committed = true;
+  result.generation_after = state::next_generation(generation);
+  return result;
+}
+
 state::Ruleset NftTableSync::observe(const state::Ruleset& expected) {
-  return dump_tables(socket_, owned_, expected).ruleset;
+  return read(expected).ruleset;
+}
+
+ObservedRuleset NftTableSync::read(const state::Ruleset& expected) {
+  return dump_tables(socket_, owned_, expected);
 }
 
 std::vector<state::NftOperation> NftTableSync::cleanup() {
-  const auto plan = [](const ObservedRuleset& observed) {
+  const auto plan = [&](const ObservedRuleset& observed) {
+    refuse_tables_owned_elsewhere(observed, socket_.portid());
     Planned planned;
     for (const auto& table : observed.ruleset.tables) {
       planned.operations.push_back(delete_table(table.family, table.name));

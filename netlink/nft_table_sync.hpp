@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "netlink/nfnl_socket.hpp"
+#include "netlink/nft_dump.hpp"
 #include "state/nft_plan.hpp"
 #include "state/ruleset.hpp"
 
@@ -50,9 +51,18 @@ class NftTableSync {
   // are neither read nor changed, which makes a repair cheaper.
   ApplyResult apply(const state::Ruleset& desired, const std::vector<state::OwnedTable>& scope);
 
+  // The repair of a foreign commit whose result is known without reading it back: `known` is
+  // the owned tables at `generation` (the commit's own). Plans from it and commits at once,
+  // conditional on that generation; throws NetlinkError (ERESTART when anything committed
+  // since: the caller then reads the tables as usual).
+  ApplyResult apply_known(const state::Ruleset& desired, const state::Ruleset& known,
+                          std::uint32_t generation, const std::vector<state::OwnedTable>& scope);
+
   // The owned tables as the kernel holds them (chains in kernel order; see order_chains_like).
   // `expected` names the chains that must not be missed (see dump_tables).
   state::Ruleset observe(const state::Ruleset& expected = {});
+  // The same with the generation it is and what the model cannot hold.
+  ObservedRuleset read(const state::Ruleset& expected = {});
 
   // Deletes every owned table that exists, in one batch; returns what it deleted.
   std::vector<state::NftOperation> cleanup();

@@ -61,14 +61,23 @@ std::string devices_sorted(const std::string& listing) {
   return result;
 }
 
+// `listing` without what --protect adds to a table (`# progname ...` after its name, its
+// `flags` line): the rules are what the listing compares; table_flags() reads protection.
+std::string without_table_flags(const std::string& listing) {
+  static const std::regex progname(R"( # progname [^\n]*)");
+  static const std::regex flags(R"(\n\tflags [^\n]*\n)");
+  return std::regex_replace(std::regex_replace(listing, progname, ""), flags, "\n");
+}
+
 // `nft list table` of each flannel table of `stack` in `ns`, counters zeroed, chains sorted.
 std::string list_flannel_tables(const std::string& ns, Stack stack) {
   std::string text;
   for (const Family family : families(stack)) {
     const Addresses& a = addresses(family);
     const RunResult listed = run(in_namespace(ns, {"nft", "list", "table", a.nft_family, a.table}));
-    text += listed.ok() ? devices_sorted(chains_sorted(normalized_listing(listed.out)))
-                        : "(no table " + a.nft_family + " " + a.table + ": " + listed.err + ")\n";
+    text += listed.ok()
+                ? devices_sorted(chains_sorted(without_table_flags(normalized_listing(listed.out))))
+                : "(no table " + a.nft_family + " " + a.table + ": " + listed.err + ")\n";
   }
   return text;
 }
@@ -213,6 +222,12 @@ testing::AssertionResult DaemonTest::iptables_become_flanneld_rules(
 }
 
 DaemonProcess& DaemonTest::start_daemon(std::vector<std::string> options, bool wait_ready) {
+  // Most tests are about the repair loop, which the kernel's protection would leave nothing
+  // to do; the tests of protection ask for it.
+  if (std::none_of(options.begin(), options.end(),
+                   [](const std::string& option) { return option.rfind("--protect", 0) == 0; })) {
+    options.push_back("--protect=off");
+  }
   const std::string log =
       log_dir_.path() + "/daemon-" + std::to_string(daemons_.size() + 1) + ".log";
   daemons_.push_back(std::make_unique<DaemonProcess>(node(), subnet_file_, net_conf_file(),

@@ -4,6 +4,8 @@
 // outside is still masqueraded. IPv4 on an IPv4 node, and IPv6 on a dual-stack node.
 #include <gmock/gmock.h>
 
+#include <algorithm>
+
 #include "netns-tests/daemon_fixture.hpp"
 
 namespace fnft::netns_test {
@@ -33,9 +35,22 @@ class DaemonRepairTest : public DaemonParamTest<Target> {
 };
 
 TEST_P(DaemonRepairTest, RepairsADeletedRule) {
+  const auto before = rule_handles(GetParam().family);
   const auto handle = rule_handle(GetParam().family, "cluster to outside: masquerade");
   nft({"delete", "rule", a().nft_family, a().table, "postrtg", "handle", std::to_string(handle)});
   expect_repaired("delrule " + table() + " postrtg");
+  // Planned from the deletion's own events, and put back in its place: every other rule is
+  // the very same object (same handle, counters kept), nothing was flushed.
+  EXPECT_THAT(daemon().log(),
+              testing::HasSubstr("planned from what the events say the kernel holds"))
+      << report();
+  auto after = rule_handles(GetParam().family);
+  for (const auto& [comment, kept] : before) {
+    if (kept == handle) continue;
+    EXPECT_NE(std::find(after.begin(), after.end(), std::pair{comment, kept}), after.end())
+        << comment << " (handle " << kept << ") was replaced\n"
+        << report();
+  }
 }
 
 TEST_P(DaemonRepairTest, RepairsAFlushedChain) {
@@ -52,6 +67,9 @@ TEST_P(DaemonRepairTest, RepairsADeletedTable) {
   nft({"delete", "table", a().nft_family, a().table});
   // The log names the first kinds of change (the table's rules and chains) and counts the rest.
   expect_repaired(table());
+  EXPECT_THAT(daemon().log(),
+              testing::HasSubstr("planned from what the events say the kernel holds"))
+      << report();
 }
 
 TEST_P(DaemonRepairTest, RepairsNftFlushRuleset) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The live demo: a throwaway flannel node in network namespaces, flannel-nftd running in it,
-# and the things kube-proxy, Calico or an admin do to its tables -- each undone as it happens.
+# and the things kube-proxy, Calico or an admin do to its tables -- each undone as it happens,
+# then, with --protect, refused by the kernel.
 #
 #   scripts/demo.sh [--duration SECONDS]     (as root; Ctrl-C ends it, everything is removed)
 #
@@ -73,11 +74,16 @@ cat >"$workdir/net-conf.json" <<JSON
 { "Network": "10.244.0.0/16", "EnableNFTables": true, "Backend": { "Type": "vxlan" } }
 JSON
 
-say "starting flannel-nftd in the node (its log follows, interleaved)"
-in_node "$daemon_binary" run --subnet-file "$workdir/subnet.env" \
-  --net-config-path "$workdir/net-conf.json" 2>&1 | sed -u 's/^/    [flannel-nftd] /' &
-settle 1
-daemon_pid=$(ip netns pids "$node" | head -1)
+# Starts the daemon in the node with `$@` added; its log follows, interleaved.
+start_daemon() {
+  in_node "$daemon_binary" run --subnet-file "$workdir/subnet.env" \
+    --net-config-path "$workdir/net-conf.json" "$@" 2>&1 | sed -u 's/^/    [flannel-nftd] /' &
+  settle 1
+  daemon_pid=$(ip netns pids "$node" | head -1)
+}
+
+say "starting flannel-nftd in the node, unprotected first (--protect=off): every change is repaired"
+start_daemon --protect=off
 in_node nft list table ip flannel-ipv4
 
 ping_outside() {
@@ -129,6 +135,26 @@ settle 3
 say "after the war the tables are back"
 in_node nft list chain ip flannel-ipv4 forward
 ping_outside
+
+say "restarting it with --protect (the default): the kernel itself refuses the same changes"
+kill "$daemon_pid"
+while kill -0 "$daemon_pid" 2>/dev/null; do sleep 0.1; done
+start_daemon --protect=auto
+if in_node nft list table ip flannel-ipv4 | grep -q 'flags owner'; then
+  refused() {
+    echo "    \$ nft $*"
+    in_node nft "$@" 2>&1 | head -1 | sed 's/^/    /' || true
+  }
+  refused delete rule ip flannel-ipv4 postrtg handle "$(handle_of postrtg 'cluster to outside')"
+  refused insert rule ip flannel-ipv4 forward ip saddr 10.244.1.2 drop
+  refused delete table ip flannel-ipv4
+  echo "    \$ nft flush ruleset   (succeeds, and leaves our table alone)"
+  in_node nft flush ruleset
+  in_node nft list table ip flannel-ipv4 | head -3
+  ping_outside
+else
+  echo "    this kernel lacks \`flags owner, persist\` (Linux 6.9+): changes are repaired instead"
+fi
 
 say "the daemon is still running in namespace $node. Try, in another terminal:"
 echo "    ip netns exec $node nft flush ruleset"

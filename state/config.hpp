@@ -68,6 +68,8 @@ struct FastPath {
 struct Target {
   NodeConfig config;
   std::optional<FastPath> fast_path;
+  // `--protect`: the nftables tables are held with `flags owner, persist` (Protection::held).
+  bool protect = false;
   friend bool operator==(const Target&, const Target&) = default;
 };
 

@@ -80,9 +80,10 @@ Chain forward_chain(const FamilyNetworks& net, const RuleOptions& options, bool 
 }
 
 void add_family(Ruleset& ruleset, Family family, const std::optional<FamilyNetworks>& net,
-                const RuleOptions& options, const std::optional<FastPath>& fast_path) {
+                const RuleOptions& options, const std::optional<FastPath>& fast_path,
+                Protection protection) {
   if (!net || (!options.ip_masq && !options.forward_rules && !fast_path)) return;
-  Table table{family, std::string(table_name(family)), {}, {}};
+  Table table{family, std::string(table_name(family)), {}, {}, protection};
   if (fast_path) {
     table.flowtables.push_back(Flowtable{std::string(kFlowtableName), kPriorityFilter,
                                          fast_path->devices, fast_path->counter});
@@ -100,10 +101,11 @@ std::string_view table_name(Family family) {
   return family == Family::ipv4 ? kIpv4TableName : kIpv6TableName;
 }
 
-Ruleset desired_nft_ruleset(const NodeConfig& config, const std::optional<FastPath>& fast_path) {
+Ruleset desired_nft_ruleset(const NodeConfig& config, const std::optional<FastPath>& fast_path,
+                            Protection protection) {
   Ruleset ruleset;
-  add_family(ruleset, Family::ipv4, config.ipv4, config.options, fast_path);
-  add_family(ruleset, Family::ipv6, config.ipv6, config.options, fast_path);
+  add_family(ruleset, Family::ipv4, config.ipv4, config.options, fast_path, protection);
+  add_family(ruleset, Family::ipv6, config.ipv6, config.options, fast_path, protection);
   return ruleset;
 }
 

@@ -23,11 +23,14 @@ std::string_view table_name(Family family);
 
 // Both families' tables as enabled in `config`; a family whose options want no rule at all
 // gets no table. With `fast_path`, each table also holds flowtable `fastpath` on its devices,
-// and the forward chain starts with the rule that puts established pod traffic on it.
+// and the forward chain starts with the rule that puts established pod traffic on it. Every
+// table has `protection`.
 Ruleset desired_nft_ruleset(const NodeConfig& config,
-                            const std::optional<FastPath>& fast_path = std::nullopt);
+                            const std::optional<FastPath>& fast_path = std::nullopt,
+                            Protection protection = Protection::none);
 inline Ruleset desired_nft_ruleset(const Target& target) {
-  return desired_nft_ruleset(target.config, target.fast_path);
+  return desired_nft_ruleset(target.config, target.fast_path,
+                             target.protect ? Protection::held : Protection::none);
 }
 
 }  // namespace fnft::state

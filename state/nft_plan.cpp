@@ -18,13 +18,16 @@ constexpr std::size_t kMaxRulesDeletedByHandle = 64;
 
 // A batch is only valid in this order: rules leave chains before chains are deleted (a
 // jump keeps its target busy), and chains are deleted before a same-named one is added.
+// Tables are claimed or replaced before anything in them is touched.
 struct PlanPhases {
+  std::vector<NftOperation> tables;
   std::vector<NftOperation> remove_rules;
   std::vector<NftOperation> remove_chains;
   std::vector<NftOperation> add;
 
   std::vector<NftOperation> joined() && {
-    std::vector<NftOperation> all = std::move(remove_rules);
+    std::vector<NftOperation> all = std::move(tables);
+    all.insert(all.end(), remove_rules.begin(), remove_rules.end());
     all.insert(all.end(), remove_chains.begin(), remove_chains.end());
     all.insert(all.end(), add.begin(), add.end());
     return all;
@@ -74,6 +77,52 @@ std::optional<std::vector<const Rule*>> extra_rules(const std::vector<Rule>& des
   }
   if (next != desired.size()) return std::nullopt;
   return extras;
+}
+
+// When `observed` is `desired` with some rules missing (same order, nothing else), the
+// operations that put them back in place: each run of missing rules right after the rule
+// before it that is still there (inserted last-first, so they end up in order), or at the
+// head of the chain; nullopt otherwise.
+std::optional<std::vector<NftOperation>> reinsertions(const Table& table, const Chain& want,
+                                                      const std::vector<Rule>& observed) {
+  std::vector<NftOperation> inserts;
+  std::optional<std::uint64_t> previous;  // the handle of the last desired rule still there
+  std::vector<const Rule*> run;           // missing rules since then
+  const auto flush_run = [&] {
+    for (auto it = run.rbegin(); it != run.rend(); ++it) {
+      NftOperation add = operation(Kind::add_rule, table, want.name);
+      add.rule = **it;
+      if (previous) {
+        add.after = previous;
+      } else if (!observed.empty()) {
+        add.first = true;
+      }
+      inserts.push_back(std::move(add));
+    }
+    run.clear();
+  };
+  std::size_t next = 0;
+  for (const auto& rule : want.rules) {
+    if (next < observed.size() && observed[next] == rule) {
+      flush_run();
+      previous = observed[next].handle;
+      ++next;
+    } else {
+      run.push_back(&rule);
+    }
+  }
+  if (next != observed.size()) return std::nullopt;
+  // With nothing left in the chain the run is appended, in order.
+  if (observed.empty()) {
+    for (const Rule* rule : run) {
+      NftOperation add = operation(Kind::add_rule, table, want.name);
+      add.rule = *rule;
+      inserts.push_back(std::move(add));
+    }
+    return inserts;
+  }
+  flush_run();
+  return inserts;
 }
 
 bool same_hook(const std::optional<BaseChain>& a, const std::optional<BaseChain>& b) {
@@ -171,6 +220,10 @@ void plan_chain(PlanPhases& phases, const Table& table, const Chain& want, const
     }
     return;
   }
+  if (auto inserts = rewrite ? std::nullopt : reinsertions(table, want, have->rules)) {
+    phases.add.insert(phases.add.end(), inserts->begin(), inserts->end());
+    return;
+  }
   phases.remove_rules.push_back(operation(Kind::flush_chain, table, want.name));
   append_rules(phases, table, want);
 }
@@ -180,8 +233,20 @@ void plan_table(PlanPhases& phases, const Table* want, const Table* have) {
     if (have != nullptr) phases.remove_chains.push_back(operation(Kind::delete_table, *have));
     return;
   }
+  if (have != nullptr && have->protection != want->protection) {
+    if (have->protection == Protection::orphaned && want->protection == Protection::held) {
+      NftOperation claim = operation(Kind::add_table, *want);
+      claim.protection = Protection::held;
+      phases.tables.push_back(std::move(claim));
+    } else {
+      phases.tables.push_back(operation(Kind::delete_table, *have));
+      have = nullptr;
+    }
+  }
   if (have == nullptr) {
-    phases.add.push_back(operation(Kind::add_table, *want));
+    NftOperation add = operation(Kind::add_table, *want);
+    add.protection = want->protection;
+    phases.add.push_back(std::move(add));
     plan_flowtables(phases, *want, nullptr);
     for (const auto& chain : want->chains) add_chain_with_rules(phases, *want, chain);
     return;
@@ -212,7 +277,9 @@ std::vector<NftOperation> plan_nft_changes(const Ruleset& desired, const Ruleset
 std::string describe(const NftOperation& op) {
   const std::string table = std::string(nft_family_name(op.family)) + " " + op.table;
   switch (op.kind) {
-    case Kind::add_table: return "add table " + table;
+    case Kind::add_table:
+      return "add table " + table +
+             (op.protection == Protection::held ? " { flags owner, persist; }" : "");
     case Kind::delete_table: return "delete table " + table;
     case Kind::add_chain: {
       std::string text = "add chain " + table + " " + op.chain;
@@ -226,7 +293,11 @@ std::string describe(const NftOperation& op) {
     case Kind::delete_chain: return "delete chain " + table + " " + op.chain;
     case Kind::flush_chain: return "flush chain " + table + " " + op.chain;
     case Kind::add_rule:
-      return "add rule " + table + " " + op.chain + " " + to_nft_text(op.rule, op.family);
+      if (op.first)
+        return "insert rule " + table + " " + op.chain + " " + to_nft_text(op.rule, op.family);
+      return "add rule " + table + " " + op.chain +
+             (op.after ? " position " + std::to_string(*op.after) : "") + " " +
+             to_nft_text(op.rule, op.family);
     case Kind::delete_rule:
       return "delete rule " + table + " " + op.chain + " handle " + std::to_string(op.handle) +
              " # " + to_nft_text(op.rule, op.family);

@@ -28,11 +28,18 @@ struct NftOperation {
   Kind kind = Kind::add_table;
   Family family = Family::ipv4;
   std::string table;
+  // add_table: its flags. `held` on an orphaned table takes it back (the kernel lets only a
+  // table's owner change it, and nobody add or drop `persist`).
+  Protection protection = Protection::none;
   std::string chain;
   std::optional<BaseChain> base;  // add_chain
   Rule rule;                      // add_rule; delete_rule carries the observed rule (for messages)
   std::uint64_t handle = 0;       // delete_rule
-  Flowtable flowtable;            // add_flowtable, delete_flowtable, unbind_flowtable_devices
+  // add_rule: placed right after the rule with this handle, or (`first`) at the head of the
+  // chain; neither: appended.
+  std::optional<std::uint64_t> after;
+  bool first = false;
+  Flowtable flowtable;  // add_flowtable, delete_flowtable, unbind_flowtable_devices
 
   friend bool operator==(const NftOperation&, const NftOperation&) = default;
 };
@@ -51,13 +58,21 @@ struct OwnedTable {
 //    between them (a foreign insert, a duplicate): delete the extras by handle, so the
 //    remaining rules keep their counters, unless there are more than 64 of them (deleting by
 //    handle is linear in the chain's length in the kernel: a flush keeps the repair linear);
-//  - anything else (missing, reordered or altered rules): flush the chain and append the
-//    desired rules, which the batch makes atomic for packets;
+//  - observed rules that are desired rules in order with only some missing (a deleted rule, a
+//    flushed chain): the missing ones are put back where they belong, each after the nearest
+//    rule still there, so the others keep their counters and nothing is deleted (a deletion
+//    costs the kernel an RCU grace period, which slows every other process's next commit);
+//  - anything else (reordered or altered rules, missing and extra ones together): flush the
+//    chain and append the desired rules, which the batch makes atomic for packets;
 //  - a base chain whose type, hook or priority differ is deleted and re-created;
 //  - chains in our tables that we do not want are flushed and deleted;
 //  - a flowtable is created when missing and gains and loses devices in place; one whose
 //    priority or flags differ is replaced, and so is every chain whose rules use it (a
 //    flowtable in use cannot go); flowtables we do not want go after the rules using them.
+// Per table: an orphaned table we want held is taken back in place (its content planned as
+// usual); any other difference of protection replaces the table (delete and re-create in the
+// same batch, which packets see as one switch), since `persist` can be neither added to nor
+// dropped from an existing table.
 std::vector<NftOperation> plan_nft_changes(const Ruleset& desired, const Ruleset& observed,
                                            const std::vector<OwnedTable>& owned);
 

@@ -107,7 +107,12 @@ std::string to_nft_text(const Table& table) {
   std::string text =
       "table " + std::string(nft_family_name(table.family)) + " " + table.name + " {\n";
   bool first = true;
+  if (table.protection != Protection::none) {
+    text += table.protection == Protection::held ? "\tflags owner,persist\n" : "\tflags persist\n";
+    first = false;
+  }
   for (const auto& flowtable : table.flowtables) {
+    if (!first) text += "\n";
     first = false;
     text += "\tflowtable " + flowtable.name + " {\n\t\thook ingress priority " +
             (flowtable.priority == kPriorityFilter ? std::string("filter")

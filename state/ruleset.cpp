@@ -48,4 +48,13 @@ std::string_view to_string(Policy policy) {
   return policy == Policy::accept ? "accept" : "drop";
 }
 
+std::string_view to_string(Protection protection) {
+  switch (protection) {
+    case Protection::none: return "none";
+    case Protection::held: return "held";
+    case Protection::orphaned: return "orphaned";
+  }
+  return "?";
+}
+
 }  // namespace fnft::state

@@ -103,11 +103,21 @@ struct Flowtable {
   friend bool operator==(const Flowtable&, const Flowtable&) = default;
 };
 
+// Whether the kernel itself keeps others out of a table (`flags owner, persist`, 6.9+): only
+// the netlink socket that owns it may change it, and when that socket closes the table stays,
+// unowned (orphaned), until a process takes it back.
+enum class Protection : std::uint8_t {
+  none,      // no flags: anyone with CAP_NET_ADMIN may change it
+  held,      // owner and persist, owned by this process's command socket
+  orphaned,  // persist, its owner gone: anyone may change it, or take it back
+};
+
 struct Table {
   Family family = Family::ipv4;
   std::string name;
   std::vector<Chain> chains;
   std::vector<Flowtable> flowtables;
+  Protection protection = Protection::none;
   friend bool operator==(const Table&, const Table&) = default;
 
   const Chain* find_chain(std::string_view chain_name) const;
@@ -124,5 +134,6 @@ struct Ruleset {
 std::string_view to_string(ChainType type);
 std::string_view to_string(Hook hook);
 std::string_view to_string(Policy policy);
+std::string_view to_string(Protection protection);
 
 }  // namespace fnft::state

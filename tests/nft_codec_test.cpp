@@ -431,6 +431,24 @@ TEST(NftCodec, TablePropertiesTheModelLacksAreNamed) {
             (std::vector<std::string>{"flags dormant", "comment \"rules for flannel-ipv4\""}));
 }
 
+TEST(NftCodec, TableProtectionIsReadAgainstOurOwnPort) {
+  const NftnlTable held = encode_table(Family::ipv4, "flannel-ipv4", state::Protection::held);
+  EXPECT_EQ(nftnl_table_get_u32(held.get(), NFTNL_TABLE_FLAGS),
+            static_cast<std::uint32_t>(NFT_TABLE_F_OWNER) | kTableFlagPersist);
+  nftnl_table_set_u32(held.get(), NFTNL_TABLE_OWNER, 4242);
+  // Ours: modeled, nothing else to say.
+  EXPECT_EQ(decode_table(held.get(), 4242).protection, state::Protection::held);
+  EXPECT_TRUE(unmodeled_table_properties(held.get(), 4242).empty());
+  // Another socket's: not ours to model, and named.
+  EXPECT_EQ(decode_table(held.get(), 77).protection, state::Protection::none);
+  EXPECT_EQ(unmodeled_table_properties(held.get(), 77), std::vector<std::string>{"flags owner"});
+  // Its owner gone: persist alone.
+  const NftnlTable orphan = encode_table(Family::ipv4, "flannel-ipv4");
+  nftnl_table_set_u32(orphan.get(), NFTNL_TABLE_FLAGS, kTableFlagPersist);
+  EXPECT_EQ(decode_table(orphan.get(), 4242).protection, state::Protection::orphaned);
+  EXPECT_TRUE(unmodeled_table_properties(orphan.get(), 4242).empty());
+}
+
 TEST(NftCodec, RegularChainHasNoBase) {
   const NftnlChain encoded = encode_chain(Family::ipv4, "t", "jump-target", std::nullopt);
   EXPECT_FALSE(decode_chain(encoded.get()).chain.base.has_value());

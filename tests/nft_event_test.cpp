@@ -3,6 +3,7 @@
 #include "netlink/nft_event.hpp"
 
 #include <arpa/inet.h>
+#include <endian.h>
 #include <gtest/gtest.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>
@@ -34,6 +35,10 @@ class EventBuilder {
   }
   EventBuilder& u32(std::uint16_t attribute, std::uint32_t value) {
     mnl_attr_put_u32(message_, attribute, htonl(value));
+    return *this;
+  }
+  EventBuilder& u64(std::uint16_t attribute, std::uint64_t value) {
+    mnl_attr_put_u64(message_, attribute, htobe64(value));
     return *this;
   }
   const nlmsghdr* get() const { return message_; }
@@ -71,6 +76,46 @@ TEST(NftEventAssembler, RuleDeletionInOurChainCompletesAtNewgenWithTheCommitter)
   ASSERT_EQ(done->touched_tables.size(), 1u);
   EXPECT_EQ(done->touched_tables[0].family, state::Family::ipv4);
   EXPECT_EQ(done->touched_tables[0].name, "flannel-ipv4");
+}
+
+TEST(NftEventAssembler, ATransactionThatOnlyDeletedNamesEachDeletionInOrder) {
+  auto events = assembler();
+  EventBuilder rule(NFT_MSG_DELRULE, NFPROTO_IPV4, 77);
+  rule.str(NFTA_RULE_TABLE, "flannel-ipv4")
+      .str(NFTA_RULE_CHAIN, "forward")
+      .u64(NFTA_RULE_HANDLE, 9);
+  EventBuilder chain(NFT_MSG_DELCHAIN, NFPROTO_IPV4, 77);
+  chain.str(NFTA_CHAIN_TABLE, "flannel-ipv4").str(NFTA_CHAIN_NAME, "forward");
+  EventBuilder table(NFT_MSG_DELTABLE, NFPROTO_IPV4, 77);
+  table.str(NFTA_TABLE_NAME, "flannel-ipv4");
+  for (const auto* message : {rule.get(), chain.get(), table.get()}) events.feed(message);
+  const auto done = events.feed(newgen(77).get());
+  ASSERT_TRUE(done);
+  EXPECT_TRUE(done->only_deletions);
+  using Kind = state::Deletion::Kind;
+  EXPECT_EQ(done->deletions, (std::vector<state::Deletion>{
+                                 {Kind::rule, state::Family::ipv4, "flannel-ipv4", "forward", 9},
+                                 {Kind::chain, state::Family::ipv4, "flannel-ipv4", "forward", 0},
+                                 {Kind::table, state::Family::ipv4, "flannel-ipv4", "", 0}}));
+}
+
+TEST(NftEventAssembler, AnAdditionToOursMeansTheDeletionsAreNotTheWholeStory) {
+  auto events = assembler();
+  EventBuilder del(NFT_MSG_DELRULE, NFPROTO_IPV4, 77);
+  del.str(NFTA_RULE_TABLE, "flannel-ipv4").str(NFTA_RULE_CHAIN, "forward").u64(NFTA_RULE_HANDLE, 9);
+  EventBuilder add(NFT_MSG_NEWRULE, NFPROTO_IPV4, 77);
+  add.str(NFTA_RULE_TABLE, "flannel-ipv4").str(NFTA_RULE_CHAIN, "forward");
+  events.feed(del.get());
+  events.feed(add.get());
+  const auto done = events.feed(newgen(77).get());
+  ASSERT_TRUE(done);
+  EXPECT_FALSE(done->only_deletions);
+  // Another table's additions say nothing about ours.
+  EventBuilder theirs(NFT_MSG_NEWRULE, NFPROTO_IPV4, 78);
+  theirs.str(NFTA_RULE_TABLE, "kube-proxy").str(NFTA_RULE_CHAIN, "services");
+  events.feed(del.get());
+  events.feed(theirs.get());
+  EXPECT_TRUE(events.feed(newgen(78).get())->only_deletions);
 }
 
 TEST(NftEventAssembler, OtherTablesAndOtherFamiliesAreNotOurs) {

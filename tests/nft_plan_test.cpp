@@ -110,17 +110,54 @@ TEST(NftPlan, DuplicatedRuleIsDeletedKeepingTheFirst) {
   EXPECT_EQ(plan[0].handle, 77u);
 }
 
-TEST(NftPlan, DeletedRuleFlushesAndRefillsOnlyThatChain) {
+TEST(NftPlan, ADeletedRuleIsPutBackAfterTheRuleBeforeItDeletingNothing) {
   Ruleset observed = with_handles(desired());
   auto& rules = postrtg(observed).rules;
+  const std::uint64_t before = rules[2].handle;
   rules.erase(rules.begin() + 3);
   const auto plan = plan_nft_changes(desired(), observed, kOwned);
-  ASSERT_EQ(plan.size(), 7u) << plan_text(plan);
-  EXPECT_EQ(describe(plan[0]), "flush chain ip flannel-ipv4 postrtg");
-  for (std::size_t i = 1; i < plan.size(); ++i) {
+  ASSERT_EQ(plan.size(), 1u) << plan_text(plan);
+  EXPECT_EQ(plan[0].kind, NftOperation::Kind::add_rule);
+  EXPECT_EQ(plan[0].after, before);
+  EXPECT_EQ(plan[0].rule, postrtg(observed = desired()).rules[3]);
+}
+
+TEST(NftPlan, MissingRulesAtTheHeadAndInRunsGoBackInOrder) {
+  Ruleset observed = with_handles(desired());
+  auto& rules = postrtg(observed).rules;  // 6 rules: keep the 3rd and the 5th
+  const std::uint64_t third = rules[2].handle;
+  const std::uint64_t fifth = rules[4].handle;
+  rules = {rules[2], rules[4]};
+  const auto plan = plan_nft_changes(desired(), observed, kOwned);
+  const auto& want = postrtg(observed = desired()).rules;
+  // Inserted last-first at each place, so the kernel ends up with them in order.
+  ASSERT_EQ(plan.size(), 4u) << plan_text(plan);
+  EXPECT_TRUE(plan[0].first && plan[0].rule == want[1]) << plan_text(plan);
+  EXPECT_TRUE(plan[1].first && plan[1].rule == want[0]) << plan_text(plan);
+  EXPECT_TRUE(plan[2].after == third && plan[2].rule == want[3]) << plan_text(plan);
+  EXPECT_TRUE(plan[3].after == fifth && plan[3].rule == want[5]) << plan_text(plan);
+}
+
+TEST(NftPlan, AFlushedChainIsRefilledByAppendingWithoutAFlush) {
+  Ruleset observed = with_handles(desired());
+  postrtg(observed).rules.clear();
+  const auto plan = plan_nft_changes(desired(), observed, kOwned);
+  ASSERT_EQ(plan.size(), 6u) << plan_text(plan);
+  for (std::size_t i = 0; i < plan.size(); ++i) {
     EXPECT_EQ(plan[i].kind, NftOperation::Kind::add_rule);
-    EXPECT_EQ(plan[i].chain, "postrtg");
+    EXPECT_FALSE(plan[i].first || plan[i].after) << plan_text(plan);
+    EXPECT_EQ(plan[i].rule, postrtg(observed = desired()).rules[i]);
   }
+}
+
+TEST(NftPlan, MissingAndExtraRulesTogetherRewriteTheChain) {
+  Ruleset observed = with_handles(desired());
+  auto& rules = postrtg(observed).rules;
+  rules.erase(rules.begin() + 1);
+  rules.push_back(foreign_rule());
+  const auto plan = plan_nft_changes(desired(), observed, kOwned);
+  ASSERT_FALSE(plan.empty());
+  EXPECT_EQ(describe(plan[0]), "flush chain ip flannel-ipv4 postrtg");
 }
 
 TEST(NftPlan, ReorderedRulesAreRewritten) {
@@ -234,6 +271,65 @@ TEST(NftPlanFastPath, AForeignFlowtableInOurTableIsDeleted) {
   observed.tables[0].flowtables.push_back(Flowtable{"theirs", 10, {"eth9"}, false});
   const auto plan = plan_nft_changes(desired(), observed, kOwned);
   EXPECT_EQ(plan_text(plan), "delete flowtable ip flannel-ipv4 theirs\n");
+}
+
+Ruleset with_protection(Ruleset ruleset, Protection protection) {
+  for (auto& table : ruleset.tables) table.protection = protection;
+  return ruleset;
+}
+
+TEST(NftPlanProtection, AMissingTableIsCreatedHeld) {
+  const auto plan =
+      plan_nft_changes(with_protection(desired(), Protection::held), Ruleset{}, kOwned);
+  ASSERT_FALSE(plan.empty());
+  EXPECT_EQ(describe(plan[0]), "add table ip flannel-ipv4 { flags owner, persist; }");
+}
+
+TEST(NftPlanProtection, AHeldTableAsDesiredNeedsNothing) {
+  const Ruleset held = with_protection(desired(), Protection::held);
+  EXPECT_TRUE(plan_nft_changes(held, with_handles(held), kOwned).empty());
+}
+
+TEST(NftPlanProtection, AnOrphanIsTakenBackInPlaceAndOnlyItsDifferencesPlanned) {
+  Ruleset orphan = with_protection(with_handles(desired()), Protection::orphaned);
+  EXPECT_EQ(
+      plan_text(plan_nft_changes(with_protection(desired(), Protection::held), orphan, kOwned)),
+      "add table ip flannel-ipv4 { flags owner, persist; }\n");
+  // A difference inside it is planned as for any table, after the claim.
+  postrtg(orphan).rules.insert(postrtg(orphan).rules.begin(), foreign_rule());
+  const auto plan = plan_nft_changes(with_protection(desired(), Protection::held), orphan, kOwned);
+  ASSERT_EQ(plan.size(), 2u) << plan_text(plan);
+  EXPECT_EQ(plan[0].kind, NftOperation::Kind::add_table);
+  EXPECT_EQ(plan[1].kind, NftOperation::Kind::delete_rule);
+}
+
+TEST(NftPlanProtection, AnUnprotectedTableIsReplacedInOneBatchToBeHeld) {
+  const Ruleset held = with_protection(desired(), Protection::held);
+  const auto plan = plan_nft_changes(held, with_handles(desired()), kOwned);
+  // The kernel cannot add `persist` to an existing table: the batch deletes it first and
+  // builds it again, whole, which packets see as one switch.
+  EXPECT_EQ(plan_text(plan), plan_text([&] {
+              auto rebuilt = plan_nft_changes(held, Ruleset{}, kOwned);
+              rebuilt.insert(rebuilt.begin(), plan[0]);
+              return rebuilt;
+            }()));
+  EXPECT_EQ(describe(plan[0]), "delete table ip flannel-ipv4");
+}
+
+TEST(NftPlanProtection, ProtectionNoLongerWantedReplacesTheTable) {
+  for (const auto protection : {Protection::held, Protection::orphaned}) {
+    const auto plan =
+        plan_nft_changes(desired(), with_protection(with_handles(desired()), protection), kOwned);
+    ASSERT_GE(plan.size(), 2u) << plan_text(plan);
+    EXPECT_EQ(describe(plan[0]), "delete table ip flannel-ipv4") << to_string(protection);
+    EXPECT_EQ(describe(plan[1]), "add table ip flannel-ipv4") << to_string(protection);
+  }
+}
+
+TEST(NftPlanProtection, AHeldTableNoLongerWantedIsDeleted) {
+  EXPECT_EQ(plan_text(plan_nft_changes(
+                Ruleset{}, with_protection(with_handles(desired()), Protection::held), kOwned)),
+            "delete table ip flannel-ipv4\n");
 }
 
 }  // namespace
