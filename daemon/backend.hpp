@@ -34,6 +34,8 @@ struct BackendResult {
   std::vector<std::string> notes;
   // " (generation 41 -> 42)", or "" where the backend cannot tell.
   std::string generation;
+  // When the kernel acked the commit, where the backend knows it (before it reads back).
+  std::optional<std::chrono::steady_clock::time_point> committed_at;
 };
 
 struct BackendObservation {

@@ -25,6 +25,7 @@ constexpr std::array kVerbs = {
     Verb{"cleanup", "remove every rule a mode installs", fnft::daemon::cleanup_command},
     Verb{"dump", "print the desired ruleset (nft or iptables-restore syntax)",
          fnft::daemon::dump_command},
+    Verb{"status", "ask the running daemon what it holds and why", fnft::daemon::status_command},
 };
 
 void print_usage(std::ostream& out) {

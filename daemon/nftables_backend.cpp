@@ -22,6 +22,7 @@ BackendResult result_of(const netlink::ApplyResult& applied) {
     result.changes.push_back(state::describe(operation));
   result.notes = applied.notes;
   result.generation = netlink::generation_text(applied);
+  if (applied.committed) result.committed_at = std::chrono::steady_clock::now();
   return result;
 }
 

@@ -63,6 +63,8 @@ void NodeDaemon::start() {
   probe_fast_path();
   probe_protection();
   if (exit_code_ != kExitOk) return;
+  start_control_socket();
+  start_http();
   events_.start();
   watcher_.start();
   wait_for_signal();
@@ -80,6 +82,7 @@ void NodeDaemon::reload(const std::string& why) {
   try {
     loaded = load_config(options_.config);
   } catch (const state::ConfigError& error) {
+    config_error_ = error.what();
     if (config_) {
       spdlog::error("{} ({}); keeping the rules in place", error.what(), why);
     } else {
@@ -88,6 +91,7 @@ void NodeDaemon::reload(const std::string& why) {
     }
     return;
   }
+  config_error_.reset();
   // The iptables mode stays on the iptables its backend was chosen for: the rules we add
   // would otherwise count for the backend they are in at the next choice.
   const bool keep_iptables = loaded.mode == state::Mode::iptables && active_ != nullptr &&
@@ -167,6 +171,19 @@ void NodeDaemon::probe_fast_path() {
                                         : "while they exist");
 }
 
+void NodeDaemon::start_control_socket() {
+  if (options_.control_socket.empty() || options_.control_socket == "off") return;
+  control_.emplace(io_, options_.control_socket, [this] { return status_document(); });
+  try {
+    control_->start();
+  } catch (const std::exception& error) {
+    // `status` is for people; the rules come first.
+    spdlog::warn("control socket: {}; `flannel-nftd status` will not reach this daemon",
+                 error.what());
+    control_.reset();
+  }
+}
+
 void NodeDaemon::probe_protection() {
   if (options_.protect == ProtectOption::off || exit_code_ != kExitOk) return;
   const bool required = options_.protect == ProtectOption::on;
@@ -182,6 +199,7 @@ void NodeDaemon::probe_protection() {
           "--protect: cannot ask the kernel about table protection: {}; running "
           "without it",
           error.what());
+      protection_ = std::string("unknown (") + error.what() + ")";
     }
     return;
   }
@@ -196,9 +214,11 @@ void NodeDaemon::probe_protection() {
     spdlog::info(
         "kernel lacks table protection (`flags owner, persist`, Linux 6.9+): other "
         "processes' changes to our tables are repaired as they happen");
+    protection_ = "unavailable (the kernel lacks flags owner, persist: Linux 6.9+)";
     return;
   }
   protect_ = true;
+  protection_ = "on";
   spdlog::info(
       "nftables tables protected by the kernel (`flags owner, persist`): only this "
       "daemon can change them, and they stay in place when it exits");

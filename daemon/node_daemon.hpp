@@ -18,7 +18,9 @@
 #include "daemon/backend_set.hpp"
 #include "daemon/config_files.hpp"
 #include "daemon/config_watcher.hpp"
+#include "daemon/control_server.hpp"
 #include "daemon/fast_path_controller.hpp"
+#include "daemon/http_server.hpp"
 #include "daemon/instance_lock.hpp"
 #include "daemon/nft_event_source.hpp"
 #include "daemon/options.hpp"
@@ -29,6 +31,10 @@
 
 namespace fnft::daemon {
 
+// Loopback, and a port no common Kubernetes node component uses (kubelet and kube-proxy
+// 10248-10259, node exporter 9100, Calico 9091/9099, Cilium 9962-9965).
+inline constexpr const char* kDefaultMetricsAddress = "127.0.0.1:9478";
+
 struct RunOptions {
   ConfigOptions config;
   std::chrono::seconds resync_period{300};
@@ -37,6 +43,10 @@ struct RunOptions {
   Reconciler::Options reconciler;
   FastPathSettings fast_path;
   ProtectOption protect = ProtectOption::automatic;
+  std::string control_socket = kDefaultControlSocket;    // "" or "off": none
+  std::string metrics_address = kDefaultMetricsAddress;  // "" or "off": none
+  // /healthz turns 503 once the rules have been out of sync this long.
+  std::chrono::seconds health_out_of_sync{5};
 };
 
 class NodeDaemon {
@@ -70,6 +80,14 @@ class NodeDaemon {
   void reconciled(bool committed);
   // What the daemon has done so far, for STATUS= and the log.
   std::string activity() const;
+  // Everything `flannel-nftd status` shows, as JSON (daemon/node_status.cpp).
+  std::string status_document();
+  void start_control_socket();
+  // /metrics, /healthz, /readyz (daemon/node_metrics.cpp).
+  std::string metrics_text();
+  HttpResponse http(const std::string& target);
+  void start_http();
+  bool in_sync() const;
 
   boost::asio::io_context& io_;
   RunOptions options_;
@@ -97,6 +115,11 @@ class NodeDaemon {
   bool ready_ = false;
   bool said_iptables_has_no_fast_path_ = false;
   bool protect_ = false;  // the nftables tables are held with `flags owner, persist`
+  std::string protection_ = "off (--protect=off)";  // what `status` says of it
+  std::chrono::system_clock::time_point started_at_ = std::chrono::system_clock::now();
+  std::optional<ControlServer> control_;
+  std::optional<HttpServer> http_;
+  std::optional<std::string> config_error_;  // the config files' error, while they have one
   int exit_code_ = kExitOk;
 };
 

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <set>
 
 namespace fnft::daemon {
 namespace {
@@ -73,6 +74,20 @@ std::string summary(const netlink::NftTransaction& transaction) {
   return text;
 }
 
+// "delrule ip flannel-ipv4 postrtg" -> {"ipv4", "rule"}.
+std::pair<std::string, std::string> family_and_object(const std::string& touched) {
+  const auto space = touched.find(' ');
+  std::string verb = touched.substr(0, space);
+  for (const char* prefix : {"add", "del"}) {
+    if (verb.rfind(prefix, 0) == 0) verb = verb.substr(3);
+  }
+  const std::string rest = space == std::string::npos ? "" : touched.substr(space + 1);
+  const std::string family = rest.rfind("ip6 ", 0) == 0  ? "ipv6"
+                             : rest.rfind("ip ", 0) == 0 ? "ipv4"
+                                                         : "all";
+  return {family, verb.empty() ? "unknown" : verb};
+}
+
 }  // namespace
 
 Reconciler::Reconciler(boost::asio::io_context& io, OwnCommit own, Options options)
@@ -85,6 +100,7 @@ void Reconciler::set_target(Backend& backend, state::Target target, const std::s
   const bool switched = backend_ != &backend;
   backend_ = &backend;
   target_ = std::move(target);
+  lose_sync();
   reconcile(switched ? "start of the " + std::string(to_string(backend.kind())) + " mode" : reason,
             /*is_repair=*/false, {});
 }
@@ -101,6 +117,9 @@ void Reconciler::transactions(const std::vector<netlink::NftTransaction>& transa
       continue;
     }
     ++stats_.foreign_transactions;
+    ++metrics_
+          .foreign_commits[transaction.process_name.empty() ? "unknown" : transaction.process_name];
+    if (!foreign_since_) foreign_since_ = Clock::now();
     offender = &transaction;
     touched_unknown |= transaction.touched_tables.empty();
     for (const auto& table : transaction.touched_tables) {
@@ -110,6 +129,7 @@ void Reconciler::transactions(const std::vector<netlink::NftTransaction>& transa
   }
   if (offender == nullptr) return;
   last_offender_ = *offender;
+  lose_sync();
   // Only the tables the commit touched need reading; when we cannot tell, all of them.
   request_repair(summary(*offender), touched_unknown ? std::vector<state::OwnedTable>{} : touched);
 }
@@ -171,10 +191,17 @@ void Reconciler::reconcile(const std::string& reason, bool is_repair,
 
 void Reconciler::applied(const std::string& reason, bool is_repair, Clock::time_point started,
                          const BackendResult& result) {
+  const auto now_steady = Clock::now();
+  const std::string kind = !is_repair ? (reason.rfind("start of", 0) == 0 ? "startup" : "config")
+                           : foreign_since_ ? "event"
+                                            : "resync";
+  metrics_.sync_seconds.try_emplace(kind, latency_buckets())
+      .first->second.observe(std::chrono::duration<double>(now_steady - started).count());
   if (result.error) {
     failed(reason, *result.error);
     return;
   }
+  metrics_.last_success = std::chrono::system_clock::now();
   if (failure_message_) recovered();
   budget_.expire_backoff(Clock::now());
   const auto micros =
@@ -183,6 +210,21 @@ void Reconciler::applied(const std::string& reason, bool is_repair, Clock::time_
     if (is_repair) {
       ++stats_.repairs;
       budget_.record_repair(Clock::now());
+      recent_repairs_.push_back({std::chrono::system_clock::now(), reason, result.changes.size(),
+                                 static_cast<std::int64_t>(micros)});
+      if (recent_repairs_.size() > kRecentRepairs) recent_repairs_.pop_front();
+      if (foreign_since_ && last_offender_) {
+        metrics_.repair_latency.observe(
+            std::chrono::duration<double>(result.committed_at.value_or(now_steady) -
+                                          *foreign_since_)
+                .count());
+        std::set<std::pair<std::string, std::string>> objects;
+        for (const auto& touched : last_offender_->touched)
+          objects.insert(family_and_object(touched));
+        for (const auto& object : objects) ++metrics_.repairs[object];
+      } else {
+        ++metrics_.repairs[{"all", "resync"}];
+      }
     }
     const auto level = budget_.backing_off() ? spdlog::level::debug : spdlog::level::info;
     spdlog::log(level, "{} after {}: {} change(s) committed in {} us{}",
@@ -195,11 +237,16 @@ void Reconciler::applied(const std::string& reason, bool is_repair, Clock::time_
     spdlog::debug("{}: the kernel already holds the desired rules (checked in {} us)", reason,
                   micros);
   }
+  foreign_since_.reset();
+  // In sync unless another change is already waiting for its turn.
+  if (!queued_ && !repair_scheduled_ && !in_sync_since_)
+    in_sync_since_ = std::chrono::system_clock::now();
   if (on_reconciled_) on_reconciled_(result.committed);
 }
 
 void Reconciler::failed(const std::string& reason, const std::string& error) {
   ++stats_.failures;
+  lose_sync();
   ++failed_attempts_;
   const auto now = Clock::now();
   const bool new_obstacle =

@@ -9,11 +9,14 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <deque>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 
 #include "daemon/backend.hpp"
+#include "daemon/prometheus_text.hpp"
 #include "netlink/nft_event.hpp"
 #include "state/config.hpp"
 #include "state/repair_budget.hpp"
@@ -27,8 +30,31 @@ struct ReconcilerStats {
   std::uint64_t failures = 0;                // applies that failed (and were retried)
 };
 
+// What /metrics exports of the reconciler, beyond ReconcilerStats.
+struct ReconcilerMetrics {
+  // Repairs by (ip_family "ipv4"/"ipv6"/"all", object "rule"/"chain"/"table"/...): what the
+  // commits they undid had touched.
+  std::map<std::pair<std::string, std::string>, std::uint64_t> repairs;
+  std::map<std::string, std::uint64_t> foreign_commits;  // by committing process name
+  // From receiving a foreign commit's NEWGEN to our repair commit acked.
+  Histogram repair_latency{latency_buckets()};
+  // Every apply, by reason: startup, config, event, resync.
+  std::map<std::string, Histogram> sync_seconds;
+  std::optional<std::chrono::system_clock::time_point> last_success;
+};
+
+// One repair, as `status` shows it.
+struct RepairRecord {
+  std::chrono::system_clock::time_point at;
+  std::string cause;  // "nft (pid 42): delrule ip flannel-ipv4 postrtg"
+  std::size_t changes = 0;
+  std::int64_t micros = 0;  // from the trigger to the acked commit
+};
+
 class Reconciler {
  public:
+  static constexpr std::size_t kRecentRepairs = 10;
+
   struct Options {
     state::RepairBudgetOptions budget;
     // How often a repair war, or a failure that persists, is reported while it lasts.
@@ -58,10 +84,23 @@ class Reconciler {
   void verify(std::function<void(bool matches)> done);
 
   const ReconcilerStats& stats() const { return stats_; }
+  const ReconcilerMetrics& metrics() const { return metrics_; }
   // Repairs delayed by the war backoff.
   std::uint64_t throttled() const { return budget_.throttled_count(); }
   // The error of the apply that keeps failing, if the last one failed.
   const std::optional<std::string>& failing() const { return failure_message_; }
+  // Since when the kernel has held exactly the target, as far as the events tell; absent
+  // while a change of someone else's waits for its repair or an apply fails.
+  std::optional<std::chrono::system_clock::time_point> in_sync_since() const {
+    return in_sync_since_;
+  }
+  // When the kernel last stopped holding the target (meaningful while not in sync).
+  std::chrono::steady_clock::time_point out_of_sync_since() const { return out_of_sync_since_; }
+  // The last repairs, oldest first.
+  const std::deque<RepairRecord>& recent_repairs() const { return recent_repairs_; }
+  // A repair war is being throttled now.
+  bool backing_off() const { return budget_.backing_off(); }
+  std::chrono::milliseconds current_backoff() const { return budget_.current_backoff(); }
 
  private:
   void request_repair(const std::string& reason, const std::vector<state::OwnedTable>& scope);
@@ -98,6 +137,16 @@ class Reconciler {
   std::chrono::steady_clock::time_point failing_since_;
   std::chrono::steady_clock::time_point last_failure_report_;
   std::uint64_t failed_attempts_ = 0;
+  std::optional<std::chrono::system_clock::time_point> in_sync_since_;
+  std::chrono::steady_clock::time_point out_of_sync_since_ = std::chrono::steady_clock::now();
+  void lose_sync() {
+    if (in_sync_since_) out_of_sync_since_ = std::chrono::steady_clock::now();
+    in_sync_since_.reset();
+  }
+  std::deque<RepairRecord> recent_repairs_;
+  ReconcilerMetrics metrics_;
+  // When the first foreign commit not yet repaired arrived.
+  std::optional<std::chrono::steady_clock::time_point> foreign_since_;
 };
 
 }  // namespace fnft::daemon

@@ -2,6 +2,7 @@
 #include <boost/asio/io_context.hpp>
 #include <iostream>
 
+#include "daemon/http_server.hpp"
 #include "daemon/logging.hpp"
 #include "daemon/node_daemon.hpp"
 #include "daemon/verbs.hpp"
@@ -29,8 +30,9 @@ constexpr const char* kUsage =
     "Config changes (subnet.env, net-conf.json) are applied live; SIGHUP reloads; SIGUSR1\n"
     "logs what it has done so far; SIGTERM exits and leaves the rules in place. Waits for\n"
     "subnet.env when flanneld has not written it yet. One daemon per network namespace: a\n"
-    "second one exits, naming the first. Needs CAP_NET_ADMIN (iptables-legacy also\n"
-    "CAP_NET_RAW).\n";
+    "second one exits, naming the first. `flannel-nftd status` asks it over --control-socket;\n"
+    "/metrics, /healthz and /readyz are on --metrics-address (loopback). Needs CAP_NET_ADMIN\n"
+    "(iptables-legacy also CAP_NET_RAW).\n";
 
 }  // namespace
 
@@ -39,6 +41,7 @@ int run_command(const std::vector<std::string>& args) {
   std::string log_level = "info";
   long resync_seconds = 300;
   double iptables_resync_seconds = 5;
+  long health_seconds = 5;
   po::options_description description = config_options_description(options.config);
   description.add(fast_path_options_description(options.fast_path));
   po::options_description daemon_options("Daemon");
@@ -60,6 +63,15 @@ int run_command(const std::vector<std::string>& args) {
       ("repair-rate", po::value(&options.reconciler.budget.refill_per_second)->default_value(5)
            ->value_name("PER_SECOND"),
        "sustained repairs per second allowed before a repair war backs off")
+      ("control-socket", po::value(&options.control_socket)->default_value(kDefaultControlSocket)
+           ->value_name("PATH"),
+       "where `flannel-nftd status` asks this daemon (a Unix socket, mode 0600); off: none")
+      ("metrics-address", po::value(&options.metrics_address)->default_value(kDefaultMetricsAddress)
+           ->value_name("ADDRESS:PORT"),
+       "serve /metrics (Prometheus), /healthz and /readyz over HTTP here; off: none. Loopback "
+       "by default: another address only when given here")
+      ("health-out-of-sync", po::value(&health_seconds)->default_value(5)->value_name("SECONDS"),
+       "/healthz answers 503 once the rules have been out of sync this long")
       ("log-level", po::value(&log_level)->default_value("info"), "trace, debug, info, warn or error")
       ("help,h", "show this help");
   // clang-format on
@@ -77,6 +89,15 @@ int run_command(const std::vector<std::string>& args) {
   if (options.reconciler.budget.refill_per_second <= 0)
     throw UsageError("--repair-rate: must be positive");
   if (iptables_resync_seconds < 0.1) throw UsageError("--iptables-resync: must be at least 0.1 s");
+  if (health_seconds < 1) throw UsageError("--health-out-of-sync: must be at least 1 second");
+  options.health_out_of_sync = std::chrono::seconds(health_seconds);
+  if (options.metrics_address != "off" && !options.metrics_address.empty()) {
+    try {
+      parse_listen_address(options.metrics_address);
+    } catch (const std::invalid_argument& error) {
+      throw UsageError(std::string("--metrics-address: ") + error.what() + ", or off");
+    }
+  }
   options.resync_period = std::chrono::seconds(resync_seconds);
   options.iptables_resync =
       std::chrono::milliseconds(static_cast<long>(iptables_resync_seconds * 1000));

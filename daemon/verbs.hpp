@@ -10,5 +10,6 @@ int dump_command(const std::vector<std::string>& args);
 int apply_command(const std::vector<std::string>& args);
 int cleanup_command(const std::vector<std::string>& args);
 int run_command(const std::vector<std::string>& args);
+int status_command(const std::vector<std::string>& args);
 
 }  // namespace fnft::daemon

@@ -161,7 +161,9 @@ DecodedRule decode_unparsable_rule(const nlmsghdr* nlh) {
 }
 
 // One decoded piece of a rule, in the order the kernel runs them.
-struct Counter {};
+struct Counter {
+  CounterValues values;
+};
 using Item = std::variant<state::Match, Counter, state::Action>;
 
 std::vector<Item> decode_items(ExprSpan exprs, state::Family family) {
@@ -178,7 +180,7 @@ std::vector<Item> decode_items(ExprSpan exprs, state::Family family) {
       items.emplace_back(state::Match(ct_state->value));
       consumed = ct_state->consumed;
     } else if (auto counter = decode_counter(exprs)) {
-      items.emplace_back(Counter{});
+      items.emplace_back(Counter{counter->value});
       consumed = counter->consumed;
     } else if (auto verdict = decode_verdict(exprs)) {
       items.emplace_back(verdict->value);
@@ -223,8 +225,11 @@ void fill_rule(state::Rule& rule, const std::vector<Item>& items, state::Family 
     const Item& item = items[i];
     if (const auto* match = std::get_if<state::Match>(&item); match && phase == Phase::matches) {
       rule.matches.push_back(*match);
-    } else if (std::holds_alternative<Counter>(item) && phase <= Phase::counter) {
+    } else if (const auto* counter = std::get_if<Counter>(&item);
+               counter && phase <= Phase::counter) {
       rule.counter = true;
+      rule.packets = counter->values.packets;
+      rule.bytes = counter->values.bytes;
       phase = Phase::action;
     } else if (const auto* action = std::get_if<state::Action>(&item);
                action && phase <= Phase::action) {

@@ -297,9 +297,11 @@ void encode_counter(nftnl_rule* rule) {
   append(rule, make_expr("counter"));
 }
 
-std::optional<Decoded<bool>> decode_counter(ExprSpan exprs) {
+std::optional<Decoded<CounterValues>> decode_counter(ExprSpan exprs) {
   if (exprs.empty() || !is(exprs[0], "counter")) return std::nullopt;
-  return Decoded<bool>{true, 1};
+  return Decoded<CounterValues>{{nftnl_expr_get_u64(exprs[0], NFTNL_EXPR_CTR_PACKETS),
+                                 nftnl_expr_get_u64(exprs[0], NFTNL_EXPR_CTR_BYTES)},
+                                1};
 }
 
 // accept | drop | return | jump CHAIN

@@ -39,7 +39,12 @@ void encode_ct_state_match(nftnl_rule* rule, const state::CtStateMatch& match);
 std::optional<Decoded<state::CtStateMatch>> decode_ct_state_match(ExprSpan exprs);
 
 void encode_counter(nftnl_rule* rule);
-std::optional<Decoded<bool>> decode_counter(ExprSpan exprs);
+// A counter's packets and bytes so far.
+struct CounterValues {
+  std::uint64_t packets = 0;
+  std::uint64_t bytes = 0;
+};
+std::optional<Decoded<CounterValues>> decode_counter(ExprSpan exprs);
 
 // accept, drop, return, jump CHAIN.
 void encode_verdict(nftnl_rule* rule, const state::Action& action);

@@ -26,12 +26,13 @@ add_executable(netns_daemon_tests
   ${CMAKE_CURRENT_LIST_DIR}/daemon_mode_switch_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/daemon_flowtable_option_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/daemon_protect_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/daemon_status_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/table_flags.cpp
 )
 target_include_directories(netns_daemon_tests PRIVATE ${PROJECT_SOURCE_DIR})
 # fnft_netlink: table_flags.cpp reads `flags persist`, which Debian 12's nft cannot print.
 target_link_libraries(netns_daemon_tests PRIVATE fnft_netlink fnft_warnings GTest::gtest
-                      GTest::gmock)
+                      GTest::gmock nlohmann_json::nlohmann_json)
 target_compile_definitions(netns_daemon_tests PRIVATE
   FNFT_BINARY="$<TARGET_FILE:flannel-nftd>"
   FNFT_PROBE_BINARY="$<TARGET_FILE:traffic_probe>"

@@ -11,6 +11,8 @@ packages=(
   libgtest-dev libgmock-dev
   # tests, demo and benchmarks: the real tools play the other components
   nftables iptables iproute2 iputils-ping procps conntrack iperf3 ethtool
+  # /metrics scraped by a real Prometheus (and promtool), /healthz read by curl
+  prometheus curl
   # the kernel harness (netns-tests/kernel/uml.sh) installs what building its kernel needs
 )
 

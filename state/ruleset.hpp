@@ -64,6 +64,9 @@ struct Rule {
   std::string comment;
   // Kernel handle of an observed rule (0 for desired rules); not part of equality.
   std::uint64_t handle = 0;
+  // An observed rule's counter values; not part of equality either.
+  std::uint64_t packets = 0;
+  std::uint64_t bytes = 0;
 
   friend bool operator==(const Rule& a, const Rule& b) {
     return a.matches == b.matches && a.counter == b.counter && a.action == b.action &&

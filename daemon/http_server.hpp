@@ -1,0 +1,42 @@
+// A small HTTP/1.1 server for /metrics, /healthz and /readyz, on the reactor (Boost.Beast):
+// one request per connection, GET only, bounded in size and time, so a slow or hostile client
+// costs a socket and a timer, never the reactor.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <functional>
+#include <string>
+
+namespace fnft::daemon {
+
+struct HttpResponse {
+  unsigned status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+};
+
+class HttpServer {
+ public:
+  // `handle` answers a GET of `target` (path and query), on the reactor.
+  using Handler = std::function<HttpResponse(const std::string& target)>;
+
+  HttpServer(boost::asio::io_context& io, Handler handle);
+
+  // Listens on `endpoint`. Throws std::runtime_error naming the address and what to do.
+  void start(const boost::asio::ip::tcp::endpoint& endpoint);
+  boost::asio::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
+
+ private:
+  void accept();
+
+  boost::asio::io_context& io_;
+  Handler handle_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+};
+
+// "127.0.0.1:9478", "[::1]:9478", "0.0.0.0:9478": the address and port to listen on.
+// Throws UsageError-worthy std::invalid_argument for anything else.
+boost::asio::ip::tcp::endpoint parse_listen_address(const std::string& text);
+
+}  // namespace fnft::daemon

@@ -1,0 +1,106 @@
+// `flannel-nftd status`: asks the running daemon, over its control socket, what it holds and
+// why, and says it for people (or prints the JSON).
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "daemon/control_server.hpp"
+#include "daemon/options.hpp"
+#include "daemon/status_format.hpp"
+#include "daemon/unique_fd.hpp"
+#include "daemon/verbs.hpp"
+
+namespace po = boost::program_options;
+
+namespace fnft::daemon {
+namespace {
+
+constexpr const char* kUsage =
+    "Usage: flannel-nftd status [--json] [--control-socket=PATH]\n"
+    "\n"
+    "Ask the running daemon what it holds: the mode, the configuration in force, whether the\n"
+    "kernel holds exactly the desired rules and since when, the last repairs and who caused\n"
+    "them, repair-war state, event overruns, failures with their last error, the kernel\n"
+    "features probed and any warning. Exit code 0 when in sync, 1 when not or when the daemon\n"
+    "cannot be reached, 2 for bad usage.\n";
+
+// The daemon's whole answer, or an error in words.
+std::string ask(const std::string& path) {
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(address.sun_path)) {
+    throw std::runtime_error("--control-socket: " + path + " is longer than a socket path may be");
+  }
+  std::memcpy(address.sun_path, path.c_str(), path.size());
+  const UniqueFd socket(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!socket.valid()) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
+  // A daemon whose reactor is stuck must not hang `status` with it.
+  const timeval timeout{3, 0};
+  ::setsockopt(socket.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  if (::connect(socket.get(), reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0) {
+    throw std::runtime_error(
+        "cannot reach the daemon at " + path + ": " + std::strerror(errno) +
+        ". Is `flannel-nftd run` running (`systemctl status flannel-nftd`)? A daemon started "
+        "with --control-socket needs the same option here; reading it needs root");
+  }
+  std::string answer;
+  char buffer[4096];
+  for (;;) {
+    const ssize_t got = ::read(socket.get(), buffer, sizeof(buffer));
+    if (got == 0) break;
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      throw std::runtime_error("the daemon at " + path + " did not answer within 3 s (" +
+                               std::strerror(errno) + "): its reactor may be stuck");
+    }
+    answer.append(buffer, static_cast<std::size_t>(got));
+    if (answer.size() > (1U << 20))
+      throw std::runtime_error("the answer of " + path + " is too long");
+  }
+  return answer;
+}
+
+}  // namespace
+
+int status_command(const std::vector<std::string>& args) {
+  std::string path = kDefaultControlSocket;
+  bool json = false;
+  po::options_description description("Options");
+  // clang-format off
+  description.add_options()
+      ("control-socket", po::value(&path)->default_value(kDefaultControlSocket)->value_name("PATH"),
+       "the running daemon's control socket (as given to `run --control-socket`)")
+      ("json", po::bool_switch(&json), "print the daemon's answer as JSON")
+      ("help,h", "show this help");
+  // clang-format on
+  const auto vm = parse_verb_arguments(args, description);
+  if (vm.count("help") != 0) {
+    std::cout << kUsage << "\n" << description << "\n";
+    return kExitOk;
+  }
+  nlohmann::json status;
+  try {
+    const std::string answer = ask(path);
+    status = nlohmann::json::parse(answer);
+  } catch (const nlohmann::json::exception& error) {
+    std::cerr << "flannel-nftd status: the answer on " << path << " is not a status document ("
+              << error.what() << "): is that socket a flannel-nftd's?\n";
+    return kExitFailure;
+  } catch (const std::runtime_error& error) {
+    std::cerr << "flannel-nftd status: " << error.what() << "\n";
+    return kExitFailure;
+  }
+  if (json) {
+    std::cout << status.dump(2) << "\n";
+  } else {
+    std::cout << format_status(status);
+  }
+  return status.value("in_sync", false) ? kExitOk : kExitFailure;
+}
+
+}  // namespace fnft::daemon

@@ -1,0 +1,205 @@
+// What operators see of a running daemon: `flannel-nftd status` (and --json) over the
+// control socket before and after a repair and during a repair war; /healthz turning 503
+// while repairs are impossible and back; /readyz before the first apply and while the config
+// is unusable; /metrics scraped by a real Prometheus, the repair counter read back through its
+// query API, and `promtool check metrics` clean.
+#include <gmock/gmock.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "netns-tests/daemon_fixture.hpp"
+
+namespace fnft::netns_test {
+namespace {
+
+using testing::HasSubstr;
+
+constexpr const char* kMetrics = "127.0.0.1:9478";
+constexpr const char* kPrometheus = "127.0.0.1:19090";
+
+class DaemonStatusTest : public DaemonTest {
+ protected:
+  std::string control_socket() const { return config_dir() + "/control.sock"; }
+
+  DaemonProcess& start(std::vector<std::string> options = {}, bool wait_ready = true) {
+    options.push_back("--control-socket=" + control_socket());
+    options.push_back(std::string("--metrics-address=") + kMetrics);
+    return start_daemon(std::move(options), wait_ready);
+  }
+
+  RunResult status(std::vector<std::string> args = {}) const {
+    args.insert(args.begin(), {FNFT_BINARY, "status", "--control-socket=" + control_socket()});
+    return run(args);
+  }
+
+  nlohmann::json status_json() const {
+    const RunResult result = status({"--json"});
+    return nlohmann::json::parse(result.out, nullptr, /*allow_exceptions=*/false);
+  }
+
+  // GET http://ADDRESS/path from inside the node: {HTTP status, body}.
+  std::pair<int, std::string> get(const std::string& address, const std::string& path) const {
+    const RunResult result = node().run_in(
+        node().node(),
+        {"curl", "-s", "-m", "5", "-w", "\n%{http_code}", "http://" + address + path});
+    const auto last = result.out.rfind('\n');
+    if (last == std::string::npos) return {0, result.describe()};
+    return {std::atoi(result.out.c_str() + last + 1), result.out.substr(0, last)};
+  }
+};
+
+TEST_F(DaemonStatusTest, StatusSaysInSyncThenNamesTheRepairAndWhoCausedIt) {
+  make_daemon_node(Stack::dual);
+  start();
+  struct stat info {};
+  ASSERT_EQ(::stat(control_socket().c_str(), &info), 0);
+  EXPECT_TRUE(S_ISSOCK(info.st_mode));
+  EXPECT_EQ(info.st_mode & 0777, 0600U) << "the control socket must be for root only";
+
+  const RunResult before = status();
+  EXPECT_EQ(before.exit_code, 0) << before.describe();
+  EXPECT_THAT(before.out, HasSubstr("in sync: the kernel holds exactly the desired rules "
+                                    "(nftables mode)"));
+  EXPECT_THAT(before.out, HasSubstr("IPv4 10.244.0.0/16 lease 10.244.1.0/24"));
+  EXPECT_THAT(before.out, HasSubstr("cluster to outside: masquerade"));
+  EXPECT_EQ(status_json().value("repairs", -1), 0);
+
+  nft({"flush", "chain", "ip", "flannel-ipv4", "postrtg"});
+  ASSERT_TRUE(repair_logged("after nft (pid "));
+  ASSERT_TRUE(tables_become_desired());
+  ASSERT_TRUE(eventually([&] { return status().exit_code == 0; }, 5s));
+  const auto json = status_json();
+  EXPECT_EQ(json.value("repairs", 0), 1) << json.dump(2);
+  ASSERT_EQ(json["recent_repairs"].size(), 1U) << json.dump(2);
+  EXPECT_THAT(json["recent_repairs"][0].value("cause", ""), HasSubstr("nft (pid "));
+  EXPECT_THAT(status().out, HasSubstr("after nft (pid "));
+  // Pod traffic makes the masquerade rule's counter move, and status shows it.
+  ASSERT_TRUE(pod_egress_is_masqueraded());
+  bool counted = false;
+  const auto after_traffic = status_json();
+  for (const auto& rule : after_traffic["rules"]) {
+    if (rule.value("comment", "") == "cluster to outside: masquerade" &&
+        rule.value("packets", 0) > 0) {
+      counted = true;
+    }
+  }
+  EXPECT_TRUE(counted) << status().out;
+}
+
+TEST_F(DaemonStatusTest, NoDaemonIsExitOneSayingWhatToDo) {
+  make_daemon_node(Stack::ipv4);
+  const RunResult result = status();
+  EXPECT_EQ(result.exit_code, 1) << result.describe();
+  EXPECT_THAT(result.err, HasSubstr("cannot reach the daemon at " + control_socket()));
+  EXPECT_THAT(result.err, HasSubstr("systemctl status flannel-nftd"));
+}
+
+TEST_F(DaemonStatusTest, ARepairWarShowsInStatusAndMetrics) {
+  make_daemon_node(Stack::ipv4);
+  start();
+  TrackedProcess war(in_namespace(node().node(), {FNFT_COMMITTER_BINARY, "flush-loop", "ip",
+                                                  "flannel-ipv4", "postrtg", "6"}),
+                     log_path("war.log"));
+  EXPECT_TRUE(eventually(
+      [&] {
+        const auto json = status_json();
+        return json.is_object() && json["repair_war"].value("active", false);
+      },
+      10s))
+      << status().out << report();
+  EXPECT_THAT(status().out, HasSubstr("repair war: yes, waiting"));
+  EXPECT_THAT(get(kMetrics, "/metrics").second, HasSubstr("flannel_nftd_repair_war 1"));
+  ASSERT_EQ(war.wait_exit(15s), "exit 0") << war.describe();
+  EXPECT_TRUE(tables_become_desired(10s));
+}
+
+TEST_F(DaemonStatusTest, HealthzIs503WhileAnotherProcessOwnsTheTableAndBackTo200) {
+  make_daemon_node(Stack::ipv4);
+  start({"--health-out-of-sync=1"});
+  EXPECT_EQ(get(kMetrics, "/healthz").first, 200);
+  TrackedProcess owner(
+      in_namespace(node().node(), {FNFT_COMMITTER_BINARY, "own-table", "ip", "flannel-ipv4", "6"}),
+      log_path("owner.log"));
+  std::pair<int, std::string> health;
+  EXPECT_TRUE(eventually([&] { return (health = get(kMetrics, "/healthz")).first == 503; }, 5s))
+      << health.second << report();
+  EXPECT_THAT(health.second, HasSubstr("out of sync for "));
+  EXPECT_THAT(health.second, HasSubstr("owned by another process"));
+  EXPECT_EQ(status().exit_code, 1) << "status must say: not in sync";
+  ASSERT_EQ(owner.wait_exit(15s), "exit 0") << owner.describe();
+  EXPECT_TRUE(eventually([&] { return get(kMetrics, "/healthz").first == 200; }, 10s)) << report();
+  EXPECT_TRUE(tables_become_desired());
+}
+
+TEST_F(DaemonStatusTest, ReadyzWaitsForTheFirstApplyAndTurns503WhileTheConfigIsUnusable) {
+  make_daemon_node(Stack::ipv4);
+  const std::string lease = subnet_file();
+  set_subnet_file(config_dir() + "/late-subnet.env");
+  start({}, /*wait_ready=*/false);
+  std::pair<int, std::string> ready;
+  EXPECT_TRUE(eventually([&] { return (ready = get(kMetrics, "/readyz")).first == 503; }, 5s));
+  EXPECT_THAT(ready.second, HasSubstr("late-subnet.env"));
+
+  std::filesystem::copy_file(lease, subnet_file());
+  EXPECT_TRUE(eventually([&] { return get(kMetrics, "/readyz").first == 200; }, 10s)) << report();
+
+  const std::string in_place = flannel_tables();
+  replace_subnet_env("FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=garbage\n");
+  EXPECT_TRUE(eventually([&] { return (ready = get(kMetrics, "/readyz")).first == 503; }, 5s));
+  EXPECT_THAT(ready.second, HasSubstr("configuration unusable"));
+  EXPECT_THAT(ready.second, HasSubstr("FLANNEL_SUBNET"));
+  EXPECT_EQ(flannel_tables(), in_place) << "the rules in place stay";
+  replace_subnet_env(subnet_env_text("10.244.1.1/24"));
+  EXPECT_TRUE(eventually([&] { return get(kMetrics, "/readyz").first == 200; }, 5s)) << report();
+}
+
+TEST_F(DaemonStatusTest, MetricsAreScrapedByARealPrometheusAndPassPromtool) {
+  make_daemon_node(Stack::dual);
+  start();
+  const auto [code, metrics] = get(kMetrics, "/metrics");
+  ASSERT_EQ(code, 200) << metrics;
+  const RunResult lint = run({"promtool", "check", "metrics"}, metrics);
+  EXPECT_EQ(lint.exit_code, 0) << lint.describe();
+  EXPECT_EQ(lint.out + lint.err, "") << "promtool found problems";
+
+  const std::string dir = config_dir() + "/prometheus";
+  std::filesystem::create_directories(dir + "/data");
+  {
+    std::ofstream config(dir + "/prometheus.yml");
+    config << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+           << "scrape_configs:\n  - job_name: flannel-nftd\n    static_configs:\n"
+           << "      - targets: ['" << kMetrics << "']\n";
+  }
+  BackgroundProcess prometheus =
+      node().spawn_in(node().node(), {"prometheus", "--config.file=" + dir + "/prometheus.yml",
+                                      "--storage.tsdb.path=" + dir + "/data",
+                                      std::string("--web.listen-address=") + kPrometheus});
+  ASSERT_TRUE(eventually([&] { return get(kPrometheus, "/-/ready").first == 200; }, 30s))
+      << prometheus.describe();
+
+  nft({"delete", "chain", "ip6", "flannel-ipv6", "forward"});
+  ASSERT_TRUE(repair_logged("after nft (pid "));
+  const auto query = [&](const std::string& expression) {
+    const auto [status_code, body] = get(kPrometheus, "/api/v1/query?query=" + expression);
+    const auto json = nlohmann::json::parse(body, nullptr, false);
+    if (status_code != 200 || !json.is_object() || json["data"]["result"].empty()) return -1.0;
+    return std::stod(json["data"]["result"][0]["value"][1].get<std::string>());
+  };
+  double repairs = -1;
+  EXPECT_TRUE(eventually(
+      [&] {
+        return (repairs = query("flannel_nftd_repairs_total%7Bip_family%3D%22ipv6%22%2C"
+                                "object%3D%22chain%22%7D")) >= 1;
+      },
+      20s))
+      << "Prometheus never read the repair: " << repairs << "\n"
+      << prometheus.describe();
+  EXPECT_EQ(query("flannel_nftd_in_sync"), 1);
+  EXPECT_GE(query("flannel_nftd_foreign_commits_total%7Bprocess%3D%22nft%22%7D"), 1);
+}
+
+}  // namespace
+}  // namespace fnft::netns_test
