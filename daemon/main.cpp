@@ -26,6 +26,8 @@ constexpr std::array kVerbs = {
     Verb{"dump", "print the desired ruleset (nft or iptables-restore syntax)",
          fnft::daemon::dump_command},
     Verb{"status", "ask the running daemon what it holds and why", fnft::daemon::status_command},
+    Verb{"doctor", "say what on this node would break or weaken pod traffic",
+         fnft::daemon::doctor_command},
 };
 
 void print_usage(std::ostream& out) {

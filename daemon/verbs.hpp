@@ -11,5 +11,6 @@ int apply_command(const std::vector<std::string>& args);
 int cleanup_command(const std::vector<std::string>& args);
 int run_command(const std::vector<std::string>& args);
 int status_command(const std::vector<std::string>& args);
+int doctor_command(const std::vector<std::string>& args);
 
 }  // namespace fnft::daemon

@@ -27,6 +27,7 @@ add_executable(netns_daemon_tests
   ${CMAKE_CURRENT_LIST_DIR}/daemon_flowtable_option_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/daemon_protect_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/daemon_status_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/daemon_doctor_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/table_flags.cpp
 )
 target_include_directories(netns_daemon_tests PRIVATE ${PROJECT_SOURCE_DIR})

@@ -91,7 +91,9 @@ IptablesSave parse_iptables_save(std::string_view text) {
       const std::string_view name = first_word(declaration);
       const std::string_view rest =
           name.size() < declaration.size() ? declaration.substr(name.size() + 1) : "";
-      current->chains.push_back({std::string(name), !rest.empty() && first_word(rest) != "-"});
+      const bool builtin = !rest.empty() && first_word(rest) != "-";
+      current->chains.push_back(
+          {std::string(name), builtin, builtin ? std::string(first_word(rest)) : std::string()});
       continue;
     }
     if (!line.starts_with("-A ")) continue;

@@ -19,6 +19,7 @@ struct SavedRule {
 struct SavedChain {
   std::string name;
   bool builtin = false;  // ":NAME POLICY [..]"; user-defined chains print "-" for a policy
+  std::string policy;    // a built-in chain's: "ACCEPT", "DROP"
 };
 
 struct SavedTable {

@@ -1,0 +1,58 @@
+// What `doctor` concludes from what it read of a node.
+#include "state/doctor.hpp"
+
+#include <gtest/gtest.h>
+
+namespace fnft::state {
+namespace {
+
+NodeReading clean_node() {
+  NodeReading node;
+  node.mode = Mode::nftables;
+  NodeConfig config;
+  config.ipv4 = FamilyNetworks{*parse_cidr("10.244.0.0/16"), *parse_cidr("10.244.1.0/24")};
+  node.config = config;
+  node.ip_forward = 1;
+  node.conntrack_count = 10;
+  node.conntrack_max = 262144;
+  return node;
+}
+
+TEST(Doctor, ACleanNodeHasNoFinding) {
+  EXPECT_TRUE(diagnose(clean_node()).empty());
+}
+
+TEST(Doctor, AConntrackTableNearlyFullIsAWarningThenAnError) {
+  NodeReading node = clean_node();
+  node.conntrack_count = 200000;  // 76%
+  auto findings = diagnose(node);
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].severity, Finding::Severity::warning);
+  EXPECT_EQ(findings[0].evidence, "nf_conntrack_count 200000 of nf_conntrack_max 262144");
+  node.conntrack_count = 250000;  // 95%
+  findings = diagnose(node);
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].severity, Finding::Severity::error);
+}
+
+TEST(Doctor, TheIptablesModesOwnForwardChainMayDropWhatItsRulesDoNotAccept) {
+  NodeReading node = clean_node();
+  node.base_chains.push_back(
+      {"ip", "filter", "FORWARD", "filter", "forward", 0, /*policy_drop=*/true, false, false});
+  EXPECT_EQ(diagnose(node).size(), 1u) << "nftables mode: our accept cannot override it";
+  node.mode = Mode::iptables;
+  EXPECT_TRUE(diagnose(node).empty()) << "iptables mode: our FLANNEL-FWD jump is in that chain";
+}
+
+TEST(Doctor, AnotherFamilysChainsMatterOnlyForTheFamiliesInUse) {
+  NodeReading node = clean_node();  // IPv4 only
+  node.base_chains.push_back(
+      {"ip6", "filter", "FORWARD", "filter", "forward", 0, /*policy_drop=*/true, false, false});
+  EXPECT_TRUE(diagnose(node).empty());
+  node.base_chains.push_back(
+      {"inet", "firewalld", "filter_FORWARD", "filter", "forward", 10, true, false, false});
+  EXPECT_EQ(diagnose(node).size(), 1u);
+}
+
+}  // namespace
+}  // namespace fnft::state
