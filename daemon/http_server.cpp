@@ -1,6 +1,7 @@
 #include "daemon/http_server.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -82,6 +83,14 @@ void HttpServer::start(const tcp::endpoint& endpoint) {
                              " (another process on that port? choose another --metrics-address, "
                              "or off)");
   }
+  accept();
+}
+
+void HttpServer::adopt(int listening_fd) {
+  sockaddr_storage address{};
+  socklen_t length = sizeof(address);
+  ::getsockname(listening_fd, reinterpret_cast<sockaddr*>(&address), &length);
+  acceptor_.assign(address.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), listening_fd);
   accept();
 }
 

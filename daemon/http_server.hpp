@@ -25,6 +25,8 @@ class HttpServer {
 
   // Listens on `endpoint`. Throws std::runtime_error naming the address and what to do.
   void start(const boost::asio::ip::tcp::endpoint& endpoint);
+  // Serves on a listening socket someone else made (systemd's socket activation).
+  void adopt(int listening_fd);
   boost::asio::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
 
  private:

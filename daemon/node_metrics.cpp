@@ -1,5 +1,7 @@
 // NodeDaemon's HTTP answers: /metrics (Prometheus text), /healthz and /readyz.
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <systemd/sd-daemon.h>
 
 #include <algorithm>
 
@@ -170,6 +172,18 @@ HttpResponse NodeDaemon::http(const std::string& target) {
 }
 
 void NodeDaemon::start_http() {
+  // Under systemd, flannel-nftd.socket listens (so the service itself needs no IP sockets:
+  // RestrictAddressFamilies stays netlink and Unix) and passes its socket here.
+  const int passed = sd_listen_fds(1);
+  for (int fd = SD_LISTEN_FDS_START; fd < SD_LISTEN_FDS_START + std::max(passed, 0); ++fd) {
+    if (sd_is_socket_inet(fd, AF_UNSPEC, SOCK_STREAM, 1, 0) <= 0) continue;
+    http_.emplace(io_, [this](const std::string& target) { return http(target); });
+    http_->adopt(fd);
+    spdlog::info(
+        "metrics and health on the socket systemd passed (flannel-nftd.socket): "
+        "/metrics, /healthz, /readyz");
+    return;
+  }
   if (options_.metrics_address.empty() || options_.metrics_address == "off") return;
   http_.emplace(io_, [this](const std::string& target) { return http(target); });
   try {

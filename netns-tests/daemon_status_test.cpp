@@ -201,5 +201,20 @@ TEST_F(DaemonStatusTest, MetricsAreScrapedByARealPrometheusAndPassPromtool) {
   EXPECT_GE(query("flannel_nftd_foreign_commits_total%7Bprocess%3D%22nft%22%7D"), 1);
 }
 
+// Under systemd, flannel-nftd.socket listens and the daemon serves on the socket it passes
+// (LISTEN_FDS): systemd's own socket activator plays systemd here.
+TEST_F(DaemonStatusTest, ServesMetricsOnTheSocketSystemdPasses) {
+  make_daemon_node(Stack::ipv4);
+  set_daemon_wrapper({"systemd-socket-activate", "-l", "127.0.0.1:9479"});
+  start_daemon({"--metrics-address=off"}, /*wait_ready=*/false);
+  std::pair<int, std::string> health;
+  // The first connection makes the activator start the daemon with the listening socket.
+  EXPECT_TRUE(
+      eventually([&] { return (health = get("127.0.0.1:9479", "/readyz")).first == 200; }, 10s))
+      << health.second << report();
+  EXPECT_TRUE(daemon().wait_for_log("on the socket systemd passed", 5s)) << report();
+  EXPECT_THAT(get("127.0.0.1:9479", "/metrics").second, HasSubstr("flannel_nftd_in_sync 1"));
+}
+
 }  // namespace
 }  // namespace fnft::netns_test
