@@ -75,13 +75,15 @@ void ControlServer::accept() {
         if (error == boost::asio::error::operation_aborted) return;
         if (!error) {
           auto connection = std::make_shared<local::stream_protocol::socket>(std::move(client));
-          auto document = std::make_shared<std::string>(report_() + "\n");
-          boost::asio::async_write(
-              *connection, boost::asio::buffer(*document),
-              [connection, document](const boost::system::error_code&, std::size_t) {
-                boost::system::error_code ignored;
-                connection->shutdown(local::stream_protocol::socket::shutdown_both, ignored);
-              });
+          report_([connection](std::string text) {
+            auto document = std::make_shared<std::string>(std::move(text) + "\n");
+            boost::asio::async_write(
+                *connection, boost::asio::buffer(*document),
+                [connection, document](const boost::system::error_code&, std::size_t) {
+                  boost::system::error_code ignored;
+                  connection->shutdown(local::stream_protocol::socket::shutdown_both, ignored);
+                });
+          });
           accept();
           return;
         }

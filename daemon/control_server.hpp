@@ -16,8 +16,10 @@ inline constexpr const char* kDefaultControlSocket = "/run/flannel-nftd/control.
 
 class ControlServer {
  public:
-  // `report` makes the JSON document, on the reactor, when a client connects.
-  using Report = std::function<std::string()>;
+  // `report` makes the JSON document, on the reactor, when a client connects, and hands it
+  // to `reply` (at once, or once what it needed to read has been read).
+  using Reply = std::function<void(std::string)>;
+  using Report = std::function<void(Reply reply)>;
 
   ControlServer(boost::asio::io_context& io, std::string path, Report report);
   ~ControlServer();

@@ -173,7 +173,8 @@ void NodeDaemon::probe_fast_path() {
 
 void NodeDaemon::start_control_socket() {
   if (options_.control_socket.empty() || options_.control_socket == "off") return;
-  control_.emplace(io_, options_.control_socket, [this] { return status_document(); });
+  control_.emplace(io_, options_.control_socket,
+                   [this](ControlServer::Reply reply) { status_document(std::move(reply)); });
   try {
     control_->start();
   } catch (const std::exception& error) {

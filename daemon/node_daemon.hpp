@@ -13,6 +13,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <nlohmann/json.hpp>
 #include <optional>
 
 #include "daemon/backend_set.hpp"
@@ -81,7 +82,9 @@ class NodeDaemon {
   // What the daemon has done so far, for STATUS= and the log.
   std::string activity() const;
   // Everything `flannel-nftd status` shows, as JSON (daemon/node_status.cpp).
-  std::string status_document();
+  void status_document(ControlServer::Reply reply);
+  // The iptables modes' counters: our chains' rules from `iptables-save -c`, on the reactor.
+  void iptables_counters(std::function<void(nlohmann::json rules)> done);
   void start_control_socket();
   // /metrics, /healthz, /readyz (daemon/node_metrics.cpp).
   std::string metrics_text();

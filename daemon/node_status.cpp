@@ -2,12 +2,17 @@
 // state on the reactor (nothing here asks the kernel).
 #include <unistd.h>
 
+#include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
+#include "daemon/async_child.hpp"
+#include "daemon/iptables_tools.hpp"
 #include "daemon/node_daemon.hpp"
 #include "daemon/status_format.hpp"
 #include "netlink/nft_dump.hpp"
 #include "netlink/nft_table_sync.hpp"
+#include "state/iptables_save.hpp"
 
 namespace fnft::daemon {
 namespace {
@@ -18,7 +23,7 @@ nlohmann::json family_json(const state::FamilyNetworks& networks) {
 
 }  // namespace
 
-std::string NodeDaemon::status_document() {
+void NodeDaemon::status_document(ControlServer::Reply reply) {
   nlohmann::json doc;
   doc["pid"] = ::getpid();
   doc["started"] = iso_time(started_at_);
@@ -95,8 +100,70 @@ std::string NodeDaemon::status_document() {
     } catch (const std::exception& error) {
       doc["rules_error"] = error.what();
     }
+  } else if (active_ != nullptr) {
+    iptables_counters([doc = std::move(doc), reply](nlohmann::json rules) mutable {
+      doc["rules"] = std::move(rules);
+      reply(doc.dump(2));
+    });
+    return;
   }
-  return doc.dump(2);
+  reply(doc.dump(2));
+}
+
+void NodeDaemon::iptables_counters(std::function<void(nlohmann::json)> done) {
+  const auto backend = active_->kind() == BackendKind::iptables_legacy
+                           ? state::IptablesBackend::legacy
+                           : state::IptablesBackend::nft;
+  std::vector<state::Family> families;
+  if (config_ && config_->ipv4) families.push_back(state::Family::ipv4);
+  if (config_ && config_->ipv6) families.push_back(state::Family::ipv6);
+  struct Pending {
+    nlohmann::json rules = nlohmann::json::array();
+    std::size_t left = 0;
+    std::function<void(nlohmann::json)> done;
+  };
+  auto pending = std::make_shared<Pending>();
+  pending->left = families.size();
+  pending->done = std::move(done);
+  if (families.empty()) {
+    pending->done(pending->rules);
+    return;
+  }
+  for (const auto family : families) {
+    const IptablesTools tools = iptables_tools(backend, family);
+    const std::string label = tools.save.substr(0, tools.save.size() - std::string("-save").size());
+    const auto finished = [pending, label](const ChildResult& saved) {
+      // "[packets:bytes] -A CHAIN ..." lines of our chains, in table order.
+      std::string table;
+      std::istringstream lines(saved.out);
+      for (std::string line; std::getline(lines, line);) {
+        if (line.rfind('*', 0) == 0) table = line.substr(1);
+        if (line.rfind('[', 0) != 0) continue;
+        const auto close = line.find("] ");
+        const auto colon = line.find(':');
+        if (close == std::string::npos || colon == std::string::npos || colon > close) continue;
+        const auto words = state::rule_words(std::string_view(line).substr(close + 2));
+        if (words.size() < 2 || words[1].rfind("FLANNEL-", 0) != 0) continue;
+        std::string comment;
+        for (std::size_t i = 0; i + 1 < words.size(); ++i) {
+          if (words[i] == "--comment") comment = words[i + 1];
+        }
+        pending->rules.push_back({{"table", label + " " + table},
+                                  {"chain", words[1]},
+                                  {"comment", comment},
+                                  {"packets", std::strtoull(line.c_str() + 1, nullptr, 10)},
+                                  {"bytes", std::strtoull(line.c_str() + colon + 1, nullptr, 10)}});
+      }
+      if (--pending->left == 0) pending->done(std::move(pending->rules));
+    };
+    try {
+      AsyncChild::start(io_, {tools.save, "-c"}, {}, std::chrono::seconds(5), finished);
+    } catch (const std::system_error& error) {
+      ChildResult failed;
+      failed.err = error.what();
+      finished(failed);
+    }
+  }
 }
 
 }  // namespace fnft::daemon

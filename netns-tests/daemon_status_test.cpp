@@ -89,6 +89,19 @@ TEST_F(DaemonStatusTest, StatusSaysInSyncThenNamesTheRepairAndWhoCausedIt) {
   EXPECT_TRUE(counted) << status().out;
 }
 
+TEST_F(DaemonStatusTest, TheIptablesModesRuleCountersAreShownToo) {
+  make_daemon_node(Stack::ipv4, /*nftables=*/false);
+  start({"--iptables-backend=nft"});
+  ASSERT_TRUE(pod_egress_is_masqueraded());
+  const auto json = status_json();
+  std::uint64_t masqueraded = 0;
+  for (const auto& rule : json["rules"]) {
+    if (rule.value("chain", "") == "FLANNEL-POSTRTG") masqueraded += rule.value("packets", 0ULL);
+  }
+  EXPECT_GT(masqueraded, 0U) << json.dump(2);
+  EXPECT_THAT(status().out, HasSubstr("iptables-nft nat FLANNEL-POSTRTG")) << json.dump(2);
+}
+
 TEST_F(DaemonStatusTest, NoDaemonIsExitOneSayingWhatToDo) {
   make_daemon_node(Stack::ipv4);
   const RunResult result = status();
