@@ -18,6 +18,7 @@
 
 #include "bench/apply_methods.hpp"
 #include "bench/bench_config.hpp"
+#include "bench/bench_main.hpp"
 #include "bench/netns.hpp"
 #include "bench/report.hpp"
 #include "bench/stats.hpp"
@@ -160,18 +161,8 @@ int main(int argc, char** argv) {
       "iptables-legacy); in-process always runs, as the ratios' base")(
       "results-dir", po::value(&options.results_dir)->default_value(options.results_dir),
       "where apply.md and apply.json go")("help,h", "show this help");
-  try {
-    po::variables_map vm;
-    po::store(po::parse_command_line(argc, argv, description), vm);
-    po::notify(vm);
-    if (vm.count("help") != 0) {
-      std::cout << description << "\n";
-      return 0;
-    }
+  return fnft::bench::bench_main(argc, argv, description, "apply_bench", [&] {
     if (options.iterations < 1) throw std::invalid_argument("--iterations must be at least 1");
     return fnft::bench::run(options);
-  } catch (const std::exception& error) {
-    std::cerr << "apply_bench: " << error.what() << "\n";
-    return 1;
-  }
+  });
 }

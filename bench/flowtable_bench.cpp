@@ -35,6 +35,7 @@
 #include <sstream>
 #include <thread>
 
+#include "bench/bench_main.hpp"
 #include "bench/daemon_log.hpp"
 #include "bench/daemon_process.hpp"
 #include "bench/flowtable_topology.hpp"
@@ -533,17 +534,6 @@ int main(int argc, char** argv) {
        "where flowtable.md and flowtable.json go")
       ("help,h", "show this help");
   // clang-format on
-  try {
-    po::variables_map vm;
-    po::store(po::parse_command_line(argc, argv, description), vm);
-    po::notify(vm);
-    if (vm.count("help") != 0) {
-      std::cout << description << "\n";
-      return 0;
-    }
-    return fnft::bench::run(options);
-  } catch (const std::exception& error) {
-    std::cerr << "flowtable bench: " << error.what() << "\n";
-    return 1;
-  }
+  return fnft::bench::bench_main(argc, argv, description, "flowtable bench",
+                                 [&] { return fnft::bench::run(options); });
 }

@@ -25,6 +25,7 @@
 #include <thread>
 
 #include "bench/bench_config.hpp"
+#include "bench/bench_main.hpp"
 #include "bench/daemon_process.hpp"
 #include "bench/generation_monitor.hpp"
 #include "bench/netns.hpp"
@@ -446,17 +447,6 @@ int main(int argc, char** argv) {
        "where iptables.md and iptables.json go")
       ("help,h", "show this help");
   // clang-format on
-  try {
-    po::variables_map vm;
-    po::store(po::parse_command_line(argc, argv, description), vm);
-    po::notify(vm);
-    if (vm.count("help") != 0) {
-      std::cout << description << "\n";
-      return 0;
-    }
-    return fnft::bench::run(options);
-  } catch (const std::exception& error) {
-    std::cerr << "iptables_bench: " << error.what() << "\n";
-    return 1;
-  }
+  return fnft::bench::bench_main(argc, argv, description, "iptables_bench",
+                                 [&] { return fnft::bench::run(options); });
 }

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "bench/bench_config.hpp"
+#include "bench/bench_main.hpp"
 #include "bench/churn.hpp"
 #include "bench/daemon_log.hpp"
 #include "bench/daemon_process.hpp"
@@ -395,14 +396,7 @@ int main(int argc, char** argv) {
       "foreign-rule policy-drop duplicate-rule)")(
       "results-dir", po::value(&options.results_dir)->default_value(options.results_dir),
       "where repair.md and repair.json go")("help,h", "show this help");
-  try {
-    po::variables_map vm;
-    po::store(po::parse_command_line(argc, argv, description), vm);
-    po::notify(vm);
-    if (vm.count("help") != 0) {
-      std::cout << description << "\n";
-      return 0;
-    }
+  return fnft::bench::bench_main(argc, argv, description, "repair_bench", [&] {
     if (options.iterations < 1) throw std::invalid_argument("--iterations must be at least 1");
     if (options.churn_transactions < 0 || options.reference_iterations < 0 ||
         options.tool_iterations < 0 || options.gap_ms < 0 || options.timeout_ms < 1 ||
@@ -410,8 +404,5 @@ int main(int argc, char** argv) {
       throw std::invalid_argument("counts and times must not be negative");
     }
     return fnft::bench::run(options);
-  } catch (const std::exception& error) {
-    std::cerr << "repair_bench: " << error.what() << "\n";
-    return 1;
-  }
+  });
 }

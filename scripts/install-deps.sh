@@ -13,6 +13,8 @@ packages=(
   nftables iptables iproute2 iputils-ping procps conntrack iperf3 ethtool
   # /metrics scraped by a real Prometheus (and promtool), /healthz read by curl
   prometheus curl
+  # systemd-socket-activate plays systemd passing the metrics socket (flannel-nftd.socket)
+  systemd
   # the kernel harness (netns-tests/kernel/uml.sh) installs what building its kernel needs
 )
 
