@@ -112,7 +112,7 @@ std::vector<ApplyMethod> apply_methods(const ApplyInputs& inputs,
       {"known", "in-process apply, starting state known from events",
        "NftTableSync::apply_known() from an empty state known at its generation: "
        "plan, one batch conditional on that generation, acks; no dump",
-       [backend, socket = &inputs.socket, known_generation, delete_flannel_tables] {
+       [socket = &inputs.socket, known_generation, delete_flannel_tables] {
          delete_flannel_tables();
          *known_generation = socket->read_generation();
        },

@@ -69,7 +69,7 @@ class Session : public std::enable_shared_from_this<Session> {
 }  // namespace
 
 HttpServer::HttpServer(boost::asio::io_context& io, Handler handle)
-    : io_(io), handle_(std::move(handle)), acceptor_(io) {}
+    : handle_(std::move(handle)), acceptor_(io) {}
 
 void HttpServer::start(const tcp::endpoint& endpoint) {
   boost::system::error_code error;

@@ -32,7 +32,6 @@ class HttpServer {
  private:
   void accept();
 
-  boost::asio::io_context& io_;
   Handler handle_;
   boost::asio::ip::tcp::acceptor acceptor_;
 };

@@ -162,7 +162,7 @@ FlannelNode::FlannelNode(Stack stack)
 }
 
 void FlannelNode::build_topology() const {
-  auto ip = [this](const std::string& ns, std::vector<std::string> argv) {
+  auto ip = [](const std::string& ns, std::vector<std::string> argv) {
     argv.insert(argv.begin() + 1, {"-n", ns});
     run_checked(argv);
   };

@@ -15,6 +15,10 @@ packages=(
   prometheus curl
   # systemd-socket-activate plays systemd passing the metrics socket (flannel-nftd.socket)
   systemd
+  # the second toolchain: clang with ASan, UBSan and libFuzzer (scripts/build.sh --sanitize)
+  clang-14 libclang-rt-14-dev libfuzzer-14-dev
+  # the Debian package and its checks, and systemd as PID 1 in a container for the unit's test
+  dpkg-dev file help2man lintian man-db systemd-container
   # the kernel harness (netns-tests/kernel/uml.sh) installs what building its kernel needs
 )
 
