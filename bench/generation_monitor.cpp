@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "netlink/netlink_messages.hpp"
 #include "netlink/nfnl_socket.hpp"
 
 namespace fnft::bench {
@@ -82,9 +83,9 @@ void GenerationMonitor::read_loop() {
         break;  // EAGAIN: drained
       }
       std::vector<GenerationEvent> batch;
-      const auto* message = reinterpret_cast<const nlmsghdr*>(buffer.data());
-      int remaining = static_cast<int>(n);
-      for (; mnl_nlmsg_ok(message, remaining); message = mnl_nlmsg_next(message, &remaining)) {
+      netlink::NetlinkMessages messages(
+          std::as_bytes(std::span(buffer.data(), static_cast<std::size_t>(n))));
+      while (const nlmsghdr* message = messages.next()) {
         const auto generation = netlink::parse_generation(message);
         if (!generation) continue;  // object events: only the commits matter here
         batch.push_back({generation->id, message->nlmsg_pid, generation->pid, received});

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "netlink/netlink_messages.hpp"
+
 namespace fnft::bench {
 namespace {
 
@@ -121,9 +123,9 @@ void LinkEventMonitor::read_loop() {
         }
         break;
       }
-      const auto* message = reinterpret_cast<const nlmsghdr*>(buffer.data());
-      int remaining = static_cast<int>(n);
-      for (; mnl_nlmsg_ok(message, remaining); message = mnl_nlmsg_next(message, &remaining)) {
+      netlink::NetlinkMessages messages(
+          std::as_bytes(std::span(buffer.data(), static_cast<std::size_t>(n))));
+      while (const nlmsghdr* message = messages.next()) {
         handle(message, received);
       }
     }

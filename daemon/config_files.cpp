@@ -32,8 +32,16 @@ std::optional<std::string> read_config_file(const std::string& path) {
   // A regular file reads the same either way, and anything else is refused below.
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
   if (fd.get() < 0) {
-    if (errno == ENOENT) return std::nullopt;
-    fail(path, std::string("cannot open: ") + std::strerror(errno));
+    const int error = errno;
+    if (error == ENOENT) return std::nullopt;
+    std::string what = std::string("cannot open: ") + std::strerror(error);
+    if (error == EACCES) {
+      what += "; expected a file this daemon's user (uid " + std::to_string(::geteuid()) +
+              ") can read, as flanneld leaves it (check its mode and its directory's)";
+    } else if (error == ELOOP) {
+      what += "; expected the file itself or a symlink that ends at one";
+    }
+    fail(path, what);
   }
   struct stat info {};
   if (::fstat(fd.get(), &info) != 0)

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "netlink/netlink_error.hpp"
+#include "netlink/netlink_messages.hpp"
 
 namespace fnft::daemon {
 namespace {
@@ -72,9 +73,8 @@ void NftEventSource::drain() {
       continue;
     }
     if (datagram.empty()) break;
-    const auto* message = reinterpret_cast<const nlmsghdr*>(datagram.data());
-    auto remaining = static_cast<int>(datagram.size());
-    for (; mnl_nlmsg_ok(message, remaining); message = mnl_nlmsg_next(message, &remaining)) {
+    netlink::NetlinkMessages messages(datagram);
+    while (const nlmsghdr* message = messages.next()) {
       if (auto transaction = assembler_.feed(message)) completed.push_back(std::move(*transaction));
     }
   }

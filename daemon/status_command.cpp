@@ -83,11 +83,12 @@ int status_command(const std::vector<std::string>& args) {
     std::cout << kUsage << "\n" << description << "\n";
     return kExitOk;
   }
-  nlohmann::json status;
   try {
-    const std::string answer = ask(path);
-    status = nlohmann::json::parse(answer);
+    const nlohmann::json status = parse_status_document(ask(path));
+    std::cout << (json ? status.dump(2) + "\n" : format_status(status));
+    return status.value("in_sync", false) ? kExitOk : kExitFailure;
   } catch (const nlohmann::json::exception& error) {
+    // A field of the wrong type is caught here too, by format_status's accessors.
     std::cerr << "flannel-nftd status: the answer on " << path << " is not a status document ("
               << error.what() << "): is that socket a flannel-nftd's?\n";
     return kExitFailure;
@@ -95,12 +96,6 @@ int status_command(const std::vector<std::string>& args) {
     std::cerr << "flannel-nftd status: " << error.what() << "\n";
     return kExitFailure;
   }
-  if (json) {
-    std::cout << status.dump(2) << "\n";
-  } else {
-    std::cout << format_status(status);
-  }
-  return status.value("in_sync", false) ? kExitOk : kExitFailure;
 }
 
 }  // namespace fnft::daemon

@@ -2,6 +2,8 @@
 
 #include <ctime>
 
+#include "state/json_depth.hpp"
+
 namespace fnft::daemon {
 namespace {
 
@@ -18,7 +20,22 @@ std::string family_line(const nlohmann::json& config, const char* key, const cha
          text_of(family, "lease");
 }
 
+// A status document nests four levels deep.
+constexpr std::size_t kMaxStatusDepth = 16;
+
 }  // namespace
+
+nlohmann::json parse_status_document(std::string_view answer) {
+  if (const auto at = state::json_too_deep_at(answer, kMaxStatusDepth)) {
+    throw nlohmann::json::parse_error::create(
+        101, *at + 1, "arrays and objects nest deeper than a status document's", nullptr);
+  }
+  nlohmann::json status = nlohmann::json::parse(answer);
+  if (!status.is_object()) {
+    throw nlohmann::json::type_error::create(302, "the answer is not a JSON object", nullptr);
+  }
+  return status;
+}
 
 std::string iso_time(std::chrono::system_clock::time_point at) {
   const std::time_t seconds = std::chrono::system_clock::to_time_t(at);

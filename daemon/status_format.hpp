@@ -4,11 +4,17 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 
 namespace fnft::daemon {
 
 // "2026-12-01T14:50:01Z"
 std::string iso_time(std::chrono::system_clock::time_point at);
+
+// The control socket's answer as a JSON object. Throws nlohmann::json::exception when it is
+// not one: malformed, not an object, or nested deeper than any status document (which the
+// printing below would recurse through).
+nlohmann::json parse_status_document(std::string_view answer);
 
 // Several lines, the first saying whether the kernel holds exactly the desired rules.
 std::string format_status(const nlohmann::json& status);

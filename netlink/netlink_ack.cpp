@@ -36,6 +36,13 @@ void read_extended_ack(const nlmsghdr* nlh, std::size_t tlv_offset, AckInfo& inf
   });
 }
 
+// The kernel reports -errno, never below -MAX_ERRNO; anything else (INT_MIN, whose negation
+// overflows, say) is not an error code.
+int errno_of(int reported) {
+  constexpr int kMaxErrno = 4095;
+  return reported <= 0 && reported >= -kMaxErrno ? -reported : EPROTO;
+}
+
 }  // namespace
 
 AckInfo parse_ack(const nlmsghdr* nlh) {
@@ -46,7 +53,7 @@ AckInfo parse_ack(const nlmsghdr* nlh) {
     int status = 0;
     if (payload_len >= sizeof status)
       std::memcpy(&status, mnl_nlmsg_get_payload(nlh), sizeof status);
-    info.error = -status;
+    info.error = errno_of(status);
     read_extended_ack(nlh, MNL_ALIGN(sizeof status), info);
     return info;
   }
@@ -55,7 +62,7 @@ AckInfo parse_ack(const nlmsghdr* nlh) {
     return info;
   }
   const auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
-  info.error = -err->error;
+  info.error = errno_of(err->error);
   // Without NETLINK_CAP_ACK the kernel echoes our whole request before the TLVs (on errors).
   std::size_t tlv_offset = sizeof(nlmsgerr);
   if ((nlh->nlmsg_flags & NLM_F_CAPPED) == 0 && info.error != 0) {

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "state/one_line.hpp"
+
 namespace fnft::netlink {
 
 // The message of a batch the kernel refused, for callers that can do without part of it.
@@ -20,8 +22,9 @@ struct RejectedMessage {
 
 class NetlinkError : public std::runtime_error {
  public:
+  // `message` may quote names and words the kernel sent: it is kept to one printable line.
   NetlinkError(int error_code, const std::string& message)
-      : std::runtime_error(message), error_code_(error_code) {}
+      : std::runtime_error(state::one_line(message)), error_code_(error_code) {}
 
   // A positive errno. ERESTART means "the ruleset changed since we read it": retry from a
   // fresh dump.

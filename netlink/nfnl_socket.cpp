@@ -14,6 +14,7 @@
 
 #include "netlink/netlink_ack.hpp"
 #include "netlink/netlink_error.hpp"
+#include "netlink/netlink_messages.hpp"
 #include "netlink/nft_attr_names.hpp"
 #include "netlink/nl_attributes.hpp"
 
@@ -171,10 +172,8 @@ bool NfnlSocket::exchange(nlmsghdr* request, std::string_view what,
   const bool is_dump = (request->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
   bool consistent = true;
   for (;;) {
-    const auto datagram = receive(what);
-    const auto* nlh = reinterpret_cast<const nlmsghdr*>(datagram.data());
-    int remaining = static_cast<int>(datagram.size());
-    for (; mnl_nlmsg_ok(nlh, remaining); nlh = mnl_nlmsg_next(nlh, &remaining)) {
+    NetlinkMessages messages(receive(what));
+    while (const nlmsghdr* nlh = messages.next()) {
       // Stale answers to an earlier request that we gave up on (after an error) are skipped.
       if (nlh->nlmsg_seq != request->nlmsg_seq || nlh->nlmsg_pid != portid()) continue;
       if ((nlh->nlmsg_flags & NLM_F_DUMP_INTR) != 0) consistent = false;

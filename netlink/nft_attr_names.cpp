@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "netlink/nl_attributes.hpp"
+#include "state/one_line.hpp"
 
 namespace fnft::netlink {
 namespace {
@@ -264,7 +265,7 @@ std::optional<std::string> device_name_at(const nlmsghdr* request, std::uint32_t
 }
 
 std::string describe_ack_details(const AckInfo& ack, const nlmsghdr* request) {
-  std::string details = ack.message;
+  std::string details = state::one_line(ack.message);
   auto append = [&details](const std::string& part) {
     if (!details.empty()) details += "; ";
     details += part;

@@ -9,7 +9,9 @@
 #include <cstring>
 
 #include "netlink/netlink_error.hpp"
+#include "netlink/nft_codec.hpp"
 #include "netlink/nftnl_ptr.hpp"
+#include "netlink/nftnl_shape.hpp"
 
 namespace fnft::netlink {
 namespace {
@@ -54,10 +56,10 @@ void survey_rules(NfnlSocket& socket, std::uint32_t family, BaseChainInfo& chain
   socket.dump(
       request, "list chain " + chain.family + " " + chain.table + " " + chain.chain,
       [&](const nlmsghdr* reply) {
-        const NftnlRule rule = make_rule();
-        if (nftnl_rule_nlmsg_parse(reply, rule.get()) < 0) return;
+        const std::optional<NftnlRule> rule = parse_rule_message(reply);
+        if (!rule) return;
         nftnl_expr_foreach(
-            rule.get(),
+            rule->get(),
             [](nftnl_expr* expr, void* data) {
               auto* info = static_cast<BaseChainInfo*>(data);
               const char* name = nftnl_expr_get_str(expr, NFTNL_EXPR_NAME);
@@ -83,7 +85,9 @@ std::vector<BaseChainInfo> list_base_chains(NfnlSocket& socket) {
       nftnl_nlmsg_build_hdr(buffer, NFT_MSG_GETCHAIN, NFPROTO_UNSPEC, NLM_F_DUMP, 0);
   socket.dump(request, "list chains", [&](const nlmsghdr* reply) {
     const NftnlChain chain = make_chain();
-    if (nftnl_chain_nlmsg_parse(reply, chain.get()) < 0) return;
+    if (nftnl_shape_of(reply) == NftnlShape::refused ||
+        nftnl_chain_nlmsg_parse(reply, chain.get()) < 0)
+      return;
     if (!nftnl_chain_is_set(chain.get(), NFTNL_CHAIN_HOOKNUM)) return;  // a regular chain
     const std::uint32_t family = nftnl_chain_get_u32(chain.get(), NFTNL_CHAIN_FAMILY);
     BaseChainInfo info;

@@ -12,6 +12,7 @@
 
 #include "netlink/netlink_ack.hpp"
 #include "netlink/netlink_error.hpp"
+#include "netlink/netlink_messages.hpp"
 #include "netlink/nft_attr_names.hpp"
 
 namespace fnft::netlink {
@@ -100,9 +101,8 @@ void NftBatch::transmit(NfnlSocket& socket, bool commit) {
   AckInfo failure;
   std::size_t failures = 0;
   auto read = [&](std::span<const std::byte> datagram) {
-    const auto* nlh = reinterpret_cast<const nlmsghdr*>(datagram.data());
-    int remaining = static_cast<int>(datagram.size());
-    for (; mnl_nlmsg_ok(nlh, remaining); nlh = mnl_nlmsg_next(nlh, &remaining)) {
+    NetlinkMessages messages(datagram);
+    while (const nlmsghdr* nlh = messages.next()) {
       if (nlh->nlmsg_pid != socket.portid() || nlh->nlmsg_type != NLMSG_ERROR) continue;
       const AckInfo ack = parse_ack(nlh);
       if (nlh->nlmsg_seq == begin->nlmsg_seq) {

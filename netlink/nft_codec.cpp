@@ -15,6 +15,7 @@
 
 #include "netlink/netlink_error.hpp"
 #include "netlink/nft_expr_codec.hpp"
+#include "netlink/nftnl_shape.hpp"
 #include "netlink/nl_attributes.hpp"
 #include "state/nft_text.hpp"
 
@@ -85,21 +86,27 @@ void encode_comment(nftnl_rule* rule, const std::string& comment) {
                       nftnl_udata_buf_len(buffer.get()));
 }
 
-// Rule and table comments share the TLV type: NFTNL_UDATA_RULE_COMMENT == _TABLE_COMMENT == 0.
+// The comment in a rule's or a table's userdata: TLVs of a type byte and a length byte, the
+// comment's type being 0 for both (NFTNL_UDATA_RULE_COMMENT, NFTNL_UDATA_TABLE_COMMENT). Walked
+// here rather than with nftnl_udata_parse(), which (in 1.2.4) hands its callback a TLV
+// without checking that it fits in the data.
 static_assert(static_cast<int>(NFTNL_UDATA_RULE_COMMENT) ==
               static_cast<int>(NFTNL_UDATA_TABLE_COMMENT));
-int find_comment(const nftnl_udata* attr, void* data) {
-  if (nftnl_udata_type(attr) != NFTNL_UDATA_RULE_COMMENT) return MNL_CB_OK;
-  const auto length = nftnl_udata_len(attr);
-  const auto* value = static_cast<const char*>(nftnl_udata_get(attr));
-  if (length == 0 || value[length - 1] != '\0') return MNL_CB_OK;  // not a C string: ignore
-  *static_cast<std::string*>(data) = std::string(value, length - 1);
-  return MNL_CB_OK;
-}
-
 std::string comment_in_userdata(const void* data, std::uint32_t length) {
+  const auto* bytes = static_cast<const unsigned char*>(data);
   std::string comment;
-  nftnl_udata_parse(data, length, find_comment, &comment);
+  for (std::uint32_t at = 0; length - at >= 2;) {
+    const unsigned type = bytes[at];
+    const std::uint32_t value_length = bytes[at + 1];
+    const std::uint32_t value_at = at + 2;
+    if (value_length > length - value_at) break;
+    // A comment is a C string; anything else under its type is ignored.
+    if (type == NFTNL_UDATA_RULE_COMMENT && value_length > 0 &&
+        bytes[value_at + value_length - 1] == '\0') {
+      comment.assign(reinterpret_cast<const char*>(bytes + value_at), value_length - 1);
+    }
+    at = value_at + value_length;
+  }
   return comment;
 }
 
@@ -399,8 +406,7 @@ std::vector<std::string> unmodeled_table_properties(const nftnl_table* table,
   if (nftnl_table_is_set(table, NFTNL_TABLE_USERDATA)) {
     std::uint32_t length = 0;
     const void* data = nftnl_table_get_data(table, NFTNL_TABLE_USERDATA, &length);
-    std::string comment;
-    nftnl_udata_parse(data, length, find_comment, &comment);
+    const std::string comment = comment_in_userdata(data, length);
     properties.push_back(comment.empty() ? "userdata" : "comment \"" + comment + "\"");
   }
   return properties;
@@ -506,9 +512,16 @@ DecodedRule decode_rule_message(const nlmsghdr* nlh) {
   if (mnl_nlmsg_get_payload_len(nlh) < sizeof(nfgenmsg)) {
     throw NetlinkError(EPROTO, "cannot read a rule message: it is truncated");
   }
-  const NftnlRule rule = make_rule();
-  if (nftnl_rule_nlmsg_parse(nlh, rule.get()) < 0) return decode_unparsable_rule(nlh);
-  return decode_rule(rule.get());
+  const std::optional<NftnlRule> rule = parse_rule_message(nlh);
+  if (!rule) return decode_unparsable_rule(nlh);
+  return decode_rule(rule->get());
+}
+
+std::optional<NftnlRule> parse_rule_message(const nlmsghdr* nlh) {
+  if (nftnl_shape_of(nlh) == NftnlShape::refused) return std::nullopt;
+  NftnlRule rule = make_rule();
+  if (nftnl_rule_nlmsg_parse(nlh, rule.get()) < 0) return std::nullopt;
+  return rule;
 }
 
 }  // namespace fnft::netlink

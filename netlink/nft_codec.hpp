@@ -85,6 +85,10 @@ DecodedRule decode_rule(const nftnl_rule* rule);
 // UnknownExpression naming its expressions, so it can be seen and deleted.
 DecodedRule decode_rule_message(const nlmsghdr* nlh);
 
+// libnftnl's parse of an NFT_MSG_NEWRULE, or nullopt when it cannot (or, for its own sake,
+// must not) parse it.
+std::optional<NftnlRule> parse_rule_message(const nlmsghdr* nlh);
+
 // The table and chain a NEWRULE message names, read without decoding the rule: what a dump
 // needs to skip a rule it will not look at.
 struct RuleLocation {

@@ -221,6 +221,15 @@ testing::AssertionResult DaemonTest::iptables_become_flanneld_rules(
   return iptables_holds_flanneld_rules(backend);
 }
 
+void DaemonTest::run_daemons_unprivileged() {
+  namespace fs = std::filesystem;
+  fs::permissions(config_dir(), fs::perms::owner_all | fs::perms::group_read |
+                                    fs::perms::group_exec | fs::perms::others_read |
+                                    fs::perms::others_exec);
+  set_daemon_wrapper({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                      "--inh-caps=+net_admin", "--ambient-caps=+net_admin"});
+}
+
 DaemonProcess& DaemonTest::start_daemon(std::vector<std::string> options, bool wait_ready) {
   // Most tests are about the repair loop, which the kernel's protection would leave nothing
   // to do; the tests of protection ask for it.

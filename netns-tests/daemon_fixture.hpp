@@ -45,6 +45,10 @@ class DaemonTest : public NetnsTest {
   // Programs the next daemons are started through (e.g. {"env", "PATH=..."}); each must
   // exec the rest of its command line.
   void set_daemon_wrapper(std::vector<std::string> wrapper) { wrapper_ = std::move(wrapper); }
+  // The next daemons run as the unit runs them: a user that is not root (65534) with
+  // CAP_NET_ADMIN alone, so file permissions are what the kernel says they are. The config
+  // directory (root's 0700) becomes readable to it.
+  void run_daemons_unprivileged();
   // Options `desired_tables` passes to `dump` (e.g. --flowtable, as the daemon was started).
   void set_dump_options(std::vector<std::string> options) { dump_options_ = std::move(options); }
   // A path in the test's log directory, for the output of other long-lived children.

@@ -203,13 +203,7 @@ TEST_F(DaemonHostileTest, OtherFilesChangingInTheConfigDirectoryDoNotDelayALease
 TEST_F(DaemonHostileTest, AnUnreadableLegacyTablesListIsAWarningNotASilentSkip) {
   make_daemon_node(Stack::ipv4);
   install_flanneld_iptables_rules("iptables-legacy-restore");
-  // The config is readable by the unprivileged daemon; the test's directory is root's 0700.
-  std::filesystem::permissions(
-      config_dir(), std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
-                        std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
-                        std::filesystem::perms::others_exec);
-  set_daemon_wrapper({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                      "--inh-caps=+net_admin", "--ambient-caps=+net_admin"});
+  run_daemons_unprivileged();
   start_daemon();
   daemon().wait_for_log("/proc/net/ip_tables_names", 10s);
   const auto warnings = complaints("/proc/net/ip_tables_names");

@@ -22,6 +22,7 @@ add_executable(netns_daemon_tests
   ${CMAKE_CURRENT_LIST_DIR}/daemon_war_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/daemon_lifecycle_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/daemon_hostile_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/daemon_bad_input_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/daemon_iptables_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/daemon_mode_switch_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/daemon_flowtable_option_test.cpp

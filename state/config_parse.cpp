@@ -8,6 +8,9 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "state/json_depth.hpp"
+#include "state/one_line.hpp"
+
 // Decisions not spelled out in config_parse.hpp:
 // - subnet.env: keys that do not start with FLANNEL_ (in any case) are ignored; a key that is
 //   a known one in the wrong case is an error. Blanks around a key and its value are ignored.
@@ -76,17 +79,8 @@ std::string shown_json(const Json& value) {
   return text;
 }
 
-// The last line of defence for the one-line promise: nlohmann quotes the bytes it choked on,
-// which may be any bytes at all, and a log line must stay printable.
-std::string one_line(std::string_view message) {
-  std::string out;
-  for (const char ch : message) {
-    const auto c = static_cast<unsigned char>(ch);
-    out += c < 0x20 || c >= 0x7f ? escaped_byte(c) : std::string(1, ch);
-  }
-  return out;
-}
-
+// one_line() is the last line of defence for the one-line promise: nlohmann quotes the bytes
+// it choked on, which may be any bytes at all, and a log line must stay printable.
 [[noreturn]] void fail(std::string_view message) {
   throw ConfigError(one_line(message));
 }
@@ -434,30 +428,6 @@ class DuplicateKeyFinder {
   std::optional<std::pair<std::string, std::string>> duplicate_;
 };
 
-// The byte at which `content` opens its (kMaxJsonDepth + 1)-th nested array or object, if it
-// does. Strings are skipped, escapes included; malformed JSON is left to the parser.
-std::optional<std::size_t> too_deep_at(std::string_view content) {
-  std::size_t depth = 0;
-  bool in_string = false;
-  for (std::size_t i = 0; i < content.size(); ++i) {
-    const char c = content[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > kMaxJsonDepth) return i;
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return std::nullopt;
-}
-
 class NetConfParser {
  public:
   explicit NetConfParser(const std::string& path) : path_(path) {}
@@ -516,7 +486,7 @@ class NetConfParser {
       fail(path_ + ": file is empty; expected a JSON object such as " +
            std::string(kNetConfExample));
     }
-    if (const auto at = too_deep_at(content)) {
+    if (const auto at = json_too_deep_at(content, kMaxJsonDepth)) {
       fail(path_ + ": invalid JSON at byte " + std::to_string(*at + 1) +
            ": arrays and objects nest deeper than " + std::to_string(kMaxJsonDepth) +
            " levels; expected a small JSON object such as " + std::string(kNetConfExample));

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <type_traits>
 
+#include "state/one_line.hpp"
+
 namespace fnft::state {
 namespace {
 
@@ -100,12 +102,13 @@ std::string to_nft_text(const Rule& rule, Family family) {
   if (rule.counter) append_word(line, "counter");
   append_word(line, action_text(rule.action));
   if (!rule.comment.empty()) append_word(line, "comment " + quoted(rule.comment));
-  return line;
+  // A decoded rule's names and comment are the kernel's bytes, whatever they hold.
+  return one_line(line);
 }
 
 std::string to_nft_text(const Table& table) {
   std::string text =
-      "table " + std::string(nft_family_name(table.family)) + " " + table.name + " {\n";
+      "table " + std::string(nft_family_name(table.family)) + " " + one_line(table.name) + " {\n";
   bool first = true;
   if (table.protection != Protection::none) {
     text += table.protection == Protection::held ? "\tflags owner,persist\n" : "\tflags persist\n";
@@ -114,14 +117,14 @@ std::string to_nft_text(const Table& table) {
   for (const auto& flowtable : table.flowtables) {
     if (!first) text += "\n";
     first = false;
-    text += "\tflowtable " + flowtable.name + " {\n\t\thook ingress priority " +
+    text += "\tflowtable " + one_line(flowtable.name) + " {\n\t\thook ingress priority " +
             (flowtable.priority == kPriorityFilter ? std::string("filter")
                                                    : std::to_string(flowtable.priority)) +
             "\n";
     if (!flowtable.devices.empty()) {
       text += "\t\tdevices = { ";
       for (std::size_t i = 0; i < flowtable.devices.size(); ++i) {
-        text += (i == 0 ? "" : ", ") + flowtable.devices[i];
+        text += (i == 0 ? "" : ", ") + one_line(flowtable.devices[i]);
       }
       text += " }\n";
     }
@@ -131,7 +134,7 @@ std::string to_nft_text(const Table& table) {
   for (const auto& chain : table.chains) {
     if (!first) text += "\n";
     first = false;
-    text += "\tchain " + chain.name + " {\n";
+    text += "\tchain " + one_line(chain.name) + " {\n";
     if (chain.base) {
       text += "\t\ttype " + std::string(to_string(chain.base->type)) + " hook " +
               std::string(to_string(chain.base->hook)) + " priority " + priority_text(*chain.base) +

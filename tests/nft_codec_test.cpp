@@ -822,5 +822,20 @@ TEST(NftAttrNames, NamesTheFlowtableDeviceAnExtendedAckPointsAt) {
   EXPECT_EQ(device_name_at(nlh, nlh->nlmsg_len + 16), std::nullopt);
 }
 
+// Userdata is a run of (type, length, value) TLVs; one whose length runs past the end is
+// not read (nftnl_udata_parse() would hand it over regardless).
+TEST(NftCodec, ACommentWhoseLengthRunsPastTheUserdataIsNotRead) {
+  for (const std::vector<unsigned char>& userdata :
+       {std::vector<unsigned char>{0, 200, 'a', 0}, std::vector<unsigned char>{0},
+        std::vector<unsigned char>{1, 1, 'x', 0, 40}}) {
+    std::vector<char> buffer(MNL_SOCKET_BUFFER_SIZE);
+    nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buffer.data(), NFT_MSG_NEWRULE, NFPROTO_IPV4, 0, 1);
+    mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, "flannel-ipv4");
+    mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, "forward");
+    mnl_attr_put(nlh, NFTA_RULE_USERDATA, userdata.size(), userdata.data());
+    EXPECT_EQ(decode_rule_message(nlh).rule.comment, "");
+  }
+}
+
 }  // namespace
 }  // namespace fnft::netlink
