@@ -90,7 +90,9 @@ TEST_F(ConfigFilesTest, ASymlinkLoopIsRefused) {
   std::filesystem::create_symlink(path("b"), path("a"));
   std::filesystem::create_symlink(path("a"), path("b"));
   EXPECT_EQ(error_reading(path("a")),
-            path("a") + ": cannot open: Too many levels of symbolic links");
+            path("a") +
+                ": cannot open: Too many levels of symbolic links; expected the file itself or a "
+                "symlink that ends at one");
 }
 
 TEST_F(ConfigFilesTest, AFileOverTheLimitIsRefused) {
