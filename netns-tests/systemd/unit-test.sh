@@ -121,7 +121,6 @@ check "... and leaves the rules in place" rules_in_place
 check "... and its runtime directory goes" test ! -e /run/flannel-nftd
 
 # --- remove, then purge
-systemctl cat $unit >/dev/null
 rm -rf /etc/systemd/system/$unit.d
 check "dpkg -r removes the package" dpkg -r flannel-nftd
 left=()
