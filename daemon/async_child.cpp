@@ -72,8 +72,8 @@ void AsyncChild::begin(std::chrono::milliseconds timeout) {
                                self->input_pipe_.close(ignored);
                              });
   }
-  read_more(output_pipe_, result_.out, output_read_);
-  read_more(error_pipe_, result_.err, errors_read_);
+  read_more(output_pipe_, result_.out);
+  read_more(error_pipe_, result_.err);
   exit_.async_wait(Descriptor::wait_read, [self](const boost::system::error_code&) {
     self->exited_ = true;
     self->finish_if_done();
@@ -85,28 +85,28 @@ void AsyncChild::begin(std::chrono::milliseconds timeout) {
     kill_through(self->exit_.native_handle());
     // A grandchild could hold the pipes open: stop reading them.
     boost::system::error_code ignored;
-    self->output_pipe_.close(ignored);
-    self->error_pipe_.close(ignored);
+    self->output_pipe_.pipe.close(ignored);
+    self->error_pipe_.pipe.close(ignored);
   });
 }
 
-void AsyncChild::read_more(Descriptor& stream, std::string& sink, bool& finished) {
+void AsyncChild::read_more(OutputPipe& from, std::string& sink) {
   auto self = shared_from_this();
-  stream.async_read_some(
-      boost::asio::buffer(chunk_),
-      [self, &stream, &sink, &finished](const boost::system::error_code& error, std::size_t n) {
-        sink.append(self->chunk_.data(), n);
+  from.pipe.async_read_some(
+      boost::asio::buffer(from.chunk),
+      [self, &from, &sink](const boost::system::error_code& error, std::size_t n) {
+        sink.append(from.chunk.data(), n);
         if (error) {
-          finished = true;
+          from.finished = true;
           self->finish_if_done();
           return;
         }
-        self->read_more(stream, sink, finished);
+        self->read_more(from, sink);
       });
 }
 
 void AsyncChild::finish_if_done() {
-  if (finished_ || !output_read_ || !errors_read_ || !exited_) return;
+  if (finished_ || !output_pipe_.finished || !error_pipe_.finished || !exited_) return;
   finished_ = true;
   deadline_.cancel();
   result_.exit_code = reap_child(pid_);

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -34,24 +35,29 @@ class AsyncChild : public std::enable_shared_from_this<AsyncChild> {
 
  private:
   using Descriptor = boost::asio::posix::stream_descriptor;
+  // A pipe the child writes to, read to its end. Each has its own buffer: both pipes' reads
+  // can complete in one turn of the reactor, before either's handler has copied its bytes.
+  struct OutputPipe {
+    OutputPipe(boost::asio::io_context& io, int fd) : pipe(io, fd) {}
+    Descriptor pipe;
+    std::array<char, 8192> chunk{};
+    bool finished = false;
+  };
 
   AsyncChild(boost::asio::io_context& io, SpawnedChild spawned, std::string input, Done done);
   void begin(std::chrono::milliseconds timeout);
-  void read_more(Descriptor& stream, std::string& sink, bool& finished);
+  void read_more(OutputPipe& from, std::string& sink);
   void finish_if_done();
 
   pid_t pid_;
   std::string input_;
   Done done_;
   Descriptor input_pipe_;
-  Descriptor output_pipe_;
-  Descriptor error_pipe_;
+  OutputPipe output_pipe_;
+  OutputPipe error_pipe_;
   Descriptor exit_;  // the pidfd: readable once the child has exited
   boost::asio::steady_timer deadline_;
-  std::array<char, 8192> chunk_{};
   ChildResult result_;
-  bool output_read_ = false;
-  bool errors_read_ = false;
   bool exited_ = false;
   bool finished_ = false;
 };

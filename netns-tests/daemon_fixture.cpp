@@ -221,6 +221,14 @@ testing::AssertionResult DaemonTest::iptables_become_flanneld_rules(
   return iptables_holds_flanneld_rules(backend);
 }
 
+testing::AssertionResult DaemonTest::iptables_lose_flanneld_rules(
+    const std::string& backend, std::chrono::milliseconds timeout) const {
+  if (eventually([&] { return bool(iptables_holds_no_flanneld_rules(backend)); }, timeout)) {
+    return testing::AssertionSuccess();
+  }
+  return iptables_holds_no_flanneld_rules(backend);
+}
+
 void DaemonTest::run_daemons_unprivileged() {
   namespace fs = std::filesystem;
   fs::permissions(config_dir(), fs::perms::owner_all | fs::perms::group_read |

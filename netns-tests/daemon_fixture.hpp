@@ -74,6 +74,9 @@ class DaemonTest : public NetnsTest {
   // Polls iptables_holds_flanneld_rules.
   testing::AssertionResult iptables_become_flanneld_rules(
       const std::string& backend, std::chrono::milliseconds timeout = 10s) const;
+  // Polls iptables_holds_no_flanneld_rules.
+  testing::AssertionResult iptables_lose_flanneld_rules(
+      const std::string& backend, std::chrono::milliseconds timeout = 10s) const;
   // The flannel tables of the node's families, `nft list table` each, counters zeroed; a
   // missing table shows as nft's error.
   std::string flannel_tables() const;

@@ -182,8 +182,7 @@ TEST_F(DaemonModeTest, TheNftablesModeRemovesEveryHalfCleanedStateUpstreamLeaves
   }
   start_daemon();
   for (const std::string backend : {"nft", "legacy"}) {
-    EXPECT_TRUE(eventually([&] { return bool(iptables_holds_no_flanneld_rules(backend)); }, 10s))
-        << iptables_holds_no_flanneld_rules(backend);
+    EXPECT_TRUE(iptables_lose_flanneld_rules(backend));
     EXPECT_THAT(
         node().run_in_checked(node().node(), {iptables_tool(backend, Family::ipv6, "-save")}).out,
         HasSubstr("kube-test"));
@@ -230,7 +229,7 @@ TEST_F(DaemonIptablesBackendTest, WarnsOfKubeProxyAndFlannelChainsInTheOtherIpta
                         "flannel-nftd uses iptables-nft"));
   EXPECT_THAT(warnings.front(), HasSubstr(" warning "));
   // flanneld's stale chain in the other iptables is flannel's to remove; kube-proxy's is not.
-  EXPECT_TRUE(eventually([&] { return bool(iptables_holds_no_flanneld_rules("legacy")); }, 10s));
+  EXPECT_TRUE(iptables_lose_flanneld_rules("legacy"));
   EXPECT_THAT(node().run_in_checked(node().node(), {"iptables-legacy-save"}).out,
               HasSubstr(":KUBE-SERVICES"));
   daemon().process().signal(SIGUSR1);
@@ -293,8 +292,8 @@ TEST_F(DaemonIptablesBackendTest, CleanupOfAllModesLeavesNoTraceOfFlannel) {
   EXPECT_THAT(cleanup.out, HasSubstr("removed (iptables-legacy) ip6tables filter: delete chain "
                                      "FLANNEL-FWD (2 rules)"));
   EXPECT_THAT(cleanup.out, HasSubstr("removed (nftables) delete table ip6 flannel-ipv6"));
-  EXPECT_TRUE(iptables_holds_no_flanneld_rules("nft"));
-  EXPECT_TRUE(iptables_holds_no_flanneld_rules("legacy"));
+  EXPECT_TRUE(iptables_holds_no_flanneld_rules("nft")) << cleanup.describe();
+  EXPECT_TRUE(iptables_holds_no_flanneld_rules("legacy")) << cleanup.describe();
   EXPECT_FALSE(has_flannel_table()) << report();
   // A second cleanup finds nothing.
   const RunResult again = node().flannel_nftd("cleanup", {"--mode=all"});

@@ -62,6 +62,22 @@ TEST(AsyncChild, TheReactorTurnsWhileAChildRuns) {
   EXPECT_TRUE(timer_fired_first);
 }
 
+// ip6tables-nft-save writes its tables to stdout and a warning about iptables-legacy to
+// stderr: whenever both pipes have bytes waiting, each read must keep its own.
+TEST(AsyncChild, OutputAndErrorsWrittenTogetherStayApart) {
+  const ChildResult result = run_on_reactor(
+      {"sh", "-c", "i=0; while [ $i -lt 5000 ]; do echo out$i; echo err$i >&2; i=$((i+1)); done"},
+      "");
+  ASSERT_TRUE(result.ok()) << result.err.substr(0, 200);
+  std::string out, err;
+  for (int i = 0; i < 5000; ++i) {
+    out += "out" + std::to_string(i) + "\n";
+    err += "err" + std::to_string(i) + "\n";
+  }
+  EXPECT_TRUE(result.out == out) << "stdout starts: " << result.out.substr(0, 200);
+  EXPECT_TRUE(result.err == err) << "stderr starts: " << result.err.substr(0, 200);
+}
+
 TEST(AsyncChild, AProgramThatIsNotInstalledIsAnError) {
   boost::asio::io_context io;
   try {
