@@ -51,11 +51,12 @@ ConfigWatcher::ConfigWatcher(boost::asio::io_context& io, const std::vector<std:
 }
 
 void ConfigWatcher::start() {
-  add_missing_watches();
+  // The caller reads the files as they are now; only what changes after this is news.
+  add_missing_watches(/*report_found=*/false);
   read_events();
 }
 
-void ConfigWatcher::add_missing_watches() {
+void ConfigWatcher::add_missing_watches(bool report_found) {
   bool missing = false;
   for (auto& [directory, entry] : directories_) {
     if (entry.watch >= 0) continue;
@@ -64,7 +65,7 @@ void ConfigWatcher::add_missing_watches() {
     if (entry.watch >= 0) {
       spdlog::debug("watching {} for config changes", directory);
       // It may have appeared with the files already in it.
-      changed();
+      if (report_found) changed();
     } else {
       missing = true;
       if (errno != ENOENT) spdlog::warn("cannot watch {}: {}", directory, std::strerror(errno));
@@ -73,7 +74,7 @@ void ConfigWatcher::add_missing_watches() {
   if (!missing) return;
   retry_timer_.expires_after(kMissingDirectoryRetry);
   retry_timer_.async_wait([this](const boost::system::error_code& error) {
-    if (!error) add_missing_watches();
+    if (!error) add_missing_watches(/*report_found=*/true);
   });
 }
 
@@ -82,7 +83,7 @@ void ConfigWatcher::read_events() {
                       [this](const boost::system::error_code& error) {
                         if (error) return;
                         const Drained drained = drain_events();
-                        if (drained.lost_directory) add_missing_watches();
+                        if (drained.lost_directory) add_missing_watches(/*report_found=*/true);
                         if (drained.relevant) changed();
                         read_events();
                       });

@@ -19,7 +19,8 @@ class ConfigWatcher {
   // `on_change` runs once per burst of changes to the files, after `settle` without further
   // events, and at most `max_delay` after the first one: a directory that never stops
   // changing cannot hold a change back. Events for other names in those directories (other
-  // programs' files, editors' temporaries) are ignored.
+  // programs' files, editors' temporaries) are ignored. The files as they are at start() are
+  // not a change: the caller reads them itself.
   ConfigWatcher(boost::asio::io_context& io, const std::vector<std::string>& files,
                 std::function<void()> on_change,
                 std::chrono::milliseconds settle = std::chrono::milliseconds(100),
@@ -28,7 +29,9 @@ class ConfigWatcher {
   void start();
 
  private:
-  void add_missing_watches();
+  // Watches every directory not yet watched; `report_found`: one found now (created or
+  // replaced since) counts as a change, since the files may have come with it.
+  void add_missing_watches(bool report_found);
   void read_events();
   struct Drained {
     bool lost_directory = false;  // a watched directory went away or was replaced

@@ -1,0 +1,132 @@
+// The config watcher on a real directory: what counts as a change of flannel's files, and
+// what does not (the files as they were at start, other names in the directory).
+#include "daemon/config_watcher.hpp"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace fnft::daemon {
+namespace {
+
+using namespace std::chrono_literals;
+
+class ConfigWatcherTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (std::filesystem::temp_directory_path() / "fnft-watch-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    root_ = pattern;
+  }
+  void TearDown() override { std::filesystem::remove_all(root_); }
+
+  static void write(const std::filesystem::path& path, const std::string& text) {
+    std::ofstream(path) << text;
+  }
+  // Writes a new file beside `path` and renames it over `path`, as flanneld does.
+  static void replace(const std::filesystem::path& path, const std::string& text) {
+    const std::filesystem::path temporary = path.string() + ".tmp";
+    write(temporary, text);
+    std::filesystem::rename(temporary, path);
+  }
+  ConfigWatcher& watch(const std::vector<std::string>& files) {
+    watcher_.emplace(
+        io_, files, [this] { ++changes_; }, 20ms, 200ms);
+    watcher_->start();
+    return *watcher_;
+  }
+  // Turns the reactor for `duration` (long next to the 20 ms settle time).
+  void turn(std::chrono::milliseconds duration = 300ms) {
+    io_.restart();
+    io_.run_for(duration);
+  }
+
+  std::filesystem::path root_;
+  boost::asio::io_context io_;
+  std::optional<ConfigWatcher> watcher_;
+  int changes_ = 0;
+};
+
+TEST_F(ConfigWatcherTest, TheFilesAsTheyAreAtStartAreNoChange) {
+  write(root_ / "subnet.env", "FLANNEL_NETWORK=10.244.0.0/16\n");
+  write(root_ / "net-conf.json", "{}");
+  watch({(root_ / "subnet.env").string(), (root_ / "net-conf.json").string()});
+  turn();
+  EXPECT_EQ(changes_, 0);
+}
+
+TEST_F(ConfigWatcherTest, AReplacedFileIsOneChange) {
+  write(root_ / "subnet.env", "a\n");
+  watch({(root_ / "subnet.env").string()});
+  turn(50ms);
+  replace(root_ / "subnet.env", "b\n");
+  turn();
+  EXPECT_EQ(changes_, 1);
+  write(root_ / "subnet.env", "c\n");  // in place this time
+  turn();
+  EXPECT_EQ(changes_, 2);
+}
+
+TEST_F(ConfigWatcherTest, ABurstOfWritesIsOneChange) {
+  watch({(root_ / "subnet.env").string()});
+  for (int i = 0; i < 20; ++i) write(root_ / "subnet.env", std::to_string(i));
+  turn();
+  EXPECT_EQ(changes_, 1);
+}
+
+TEST_F(ConfigWatcherTest, OtherNamesInTheDirectoryAreNoChange) {
+  watch({(root_ / "subnet.env").string()});
+  for (int i = 0; i < 50; ++i) write(root_ / ("other-" + std::to_string(i)), "x");
+  std::filesystem::remove(root_ / "other-0");
+  turn();
+  EXPECT_EQ(changes_, 0);
+}
+
+TEST_F(ConfigWatcherTest, AConfigMapSwapIsAChange) {
+  watch({(root_ / "net-conf.json").string()});
+  std::filesystem::create_directory(root_ / "..2026_12_01");
+  std::filesystem::create_directory_symlink("..2026_12_01", root_ / "..data_tmp");
+  std::filesystem::rename(root_ / "..data_tmp", root_ / "..data");
+  turn();
+  EXPECT_EQ(changes_, 1);
+}
+
+// flanneld creates /run/flannel when it starts: the directory showing up with the file in it
+// is a change, seen at the next look for it (once a second).
+TEST_F(ConfigWatcherTest, ADirectoryThatAppearsLaterIsAChange) {
+  const std::filesystem::path directory = root_ / "flannel";
+  watch({(directory / "subnet.env").string()});
+  turn();
+  EXPECT_EQ(changes_, 0);
+  std::filesystem::create_directory(directory);
+  write(directory / "subnet.env", "a\n");
+  turn(1500ms);
+  EXPECT_EQ(changes_, 1);
+  // Watched from then on.
+  replace(directory / "subnet.env", "b\n");
+  turn();
+  EXPECT_EQ(changes_, 2);
+}
+
+TEST_F(ConfigWatcherTest, AReplacedDirectoryIsAChangeAndWatchedAgain) {
+  const std::filesystem::path directory = root_ / "flannel";
+  std::filesystem::create_directory(directory);
+  write(directory / "subnet.env", "a\n");
+  watch({(directory / "subnet.env").string()});
+  turn(50ms);
+  std::filesystem::remove_all(directory);
+  std::filesystem::create_directory(directory);
+  write(directory / "subnet.env", "b\n");
+  turn(1500ms);
+  EXPECT_GE(changes_, 1);
+  const int before = changes_;
+  replace(directory / "subnet.env", "c\n");
+  turn();
+  EXPECT_EQ(changes_, before + 1);
+}
+
+}  // namespace
+}  // namespace fnft::daemon
