@@ -20,8 +20,9 @@ std::string metric(const char* name) {
   return std::string(kPrefix) + name;
 }
 
+// As the repair counters name them.
 std::string ip_family(state::Family family) {
-  return family == state::Family::ipv4 ? "IPv4" : "IPv6";
+  return family == state::Family::ipv4 ? "ipv4" : "ipv6";
 }
 
 double seconds_since_epoch(std::chrono::system_clock::time_point at) {
@@ -76,6 +77,14 @@ std::string NodeDaemon::metrics_text() {
   out.sample(metric("in_sync"), {}, in_sync() ? 1 : 0);
   out.family(metric("repair_war"), "gauge", "1 while repairs are being throttled (a repair war).");
   out.sample(metric("repair_war"), {}, reconciler_.backing_off() ? 1 : 0);
+  out.family(metric("mode"), "gauge",
+             "1 for the mode keeping the rules: nftables, iptables-nft or iptables-legacy.");
+  if (active_ != nullptr)
+    out.sample(metric("mode"), {{"mode", std::string(to_string(active_->kind()))}}, 1);
+  out.family(metric("warnings"), "gauge",
+             "Conditions that need an operator (e.g. flannel or kube-proxy chains in the other "
+             "iptables); `flannel-nftd status` lists them.");
+  out.sample(metric("warnings"), {}, static_cast<double>(warnings_.size()));
 
   // Rules and counters as the kernel holds them (nftables mode; one dump of our tables).
   if (active_ != nullptr && active_->kind() == BackendKind::nftables) {

@@ -234,6 +234,12 @@ TEST_F(DaemonIptablesBackendTest, WarnsOfKubeProxyAndFlannelChainsInTheOtherIpta
               HasSubstr(":KUBE-SERVICES"));
   daemon().process().signal(SIGUSR1);
   EXPECT_TRUE(daemon().wait_for_log("1 warning(s)", 5s)) << report();
+  const std::string metrics =
+      node()
+          .run_in_checked(node().node(), {"curl", "-s", "-m", "5", "http://127.0.0.1:9478/metrics"})
+          .out;
+  EXPECT_THAT(metrics, HasSubstr("\nflannel_nftd_warnings 1\n"));
+  EXPECT_THAT(metrics, HasSubstr("\nflannel_nftd_mode{mode=\"iptables-nft\"} 1\n"));
 }
 
 // As kubelet's iptables-wrappers decide: the iptables that holds kubelet's hint chain.
