@@ -26,18 +26,14 @@ void decode(const nlmsghdr* message) {
   // As the daemon does: nothing libnftnl would end the process over reaches it. Rules with
   // expression kinds whose shapes are not checked are left out here (the daemon hands those
   // to libnftnl, trusting the kernel that sent them).
-  const netlink::NftnlShape shape = netlink::nftnl_shape_of(message);
-  if (shape == netlink::NftnlShape::unchecked) {
+  if (netlink::nftnl_shape_of(message) == netlink::NftnlShape::unchecked) {
     netlink::rule_message_location(message);
     return;
   }
-  if (shape == netlink::NftnlShape::refused &&
-      NFNL_MSG_TYPE(message->nlmsg_type) != NFT_MSG_NEWRULE)
-    return;
   switch (NFNL_MSG_TYPE(message->nlmsg_type)) {
     case NFT_MSG_NEWTABLE: {
       const netlink::NftnlTable table = netlink::make_table();
-      if (nftnl_table_nlmsg_parse(message, table.get()) < 0) return;
+      if (!netlink::parse_checked(message, table.get())) return;
       state::Table decoded = netlink::decode_table(table.get(), 4242);
       netlink::unmodeled_table_properties(table.get(), 4242);
       to_nft_text(decoded);
@@ -45,7 +41,7 @@ void decode(const nlmsghdr* message) {
     }
     case NFT_MSG_NEWCHAIN: {
       const netlink::NftnlChain chain = netlink::make_chain();
-      if (nftnl_chain_nlmsg_parse(message, chain.get()) < 0) return;
+      if (!netlink::parse_checked(message, chain.get())) return;
       state::Table table{.family = state::Family::ipv4, .name = "t"};
       table.chains.push_back(netlink::decode_chain(chain.get()).chain);
       to_nft_text(table);
@@ -59,7 +55,7 @@ void decode(const nlmsghdr* message) {
     }
     case NFT_MSG_NEWFLOWTABLE: {
       const netlink::NftnlFlowtable flowtable = netlink::make_flowtable();
-      if (nftnl_flowtable_nlmsg_parse(message, flowtable.get()) < 0) return;
+      if (!netlink::parse_checked(message, flowtable.get())) return;
       netlink::decode_flowtable(flowtable.get());
       return;
     }

@@ -85,9 +85,7 @@ std::vector<BaseChainInfo> list_base_chains(NfnlSocket& socket) {
       nftnl_nlmsg_build_hdr(buffer, NFT_MSG_GETCHAIN, NFPROTO_UNSPEC, NLM_F_DUMP, 0);
   socket.dump(request, "list chains", [&](const nlmsghdr* reply) {
     const NftnlChain chain = make_chain();
-    if (nftnl_shape_of(reply) == NftnlShape::refused ||
-        nftnl_chain_nlmsg_parse(reply, chain.get()) < 0)
-      return;
+    if (!parse_checked(reply, chain.get())) return;
     if (!nftnl_chain_is_set(chain.get(), NFTNL_CHAIN_HOOKNUM)) return;  // a regular chain
     const std::uint32_t family = nftnl_chain_get_u32(chain.get(), NFTNL_CHAIN_FAMILY);
     BaseChainInfo info;

@@ -518,9 +518,8 @@ DecodedRule decode_rule_message(const nlmsghdr* nlh) {
 }
 
 std::optional<NftnlRule> parse_rule_message(const nlmsghdr* nlh) {
-  if (nftnl_shape_of(nlh) == NftnlShape::refused) return std::nullopt;
   NftnlRule rule = make_rule();
-  if (nftnl_rule_nlmsg_parse(nlh, rule.get()) < 0) return std::nullopt;
+  if (!parse_checked(nlh, rule.get())) return std::nullopt;
   return rule;
 }
 

@@ -61,9 +61,7 @@ NetlinkError parse_failure(const std::string& what) {
 FoundTable decode_found_table(const nlmsghdr* reply, const std::string& what,
                               std::uint32_t own_portid) {
   const NftnlTable table = make_table();
-  if (nftnl_shape_of(reply) == NftnlShape::refused ||
-      nftnl_table_nlmsg_parse(reply, table.get()) < 0)
-    throw parse_failure(what);
+  if (!parse_checked(reply, table.get())) throw parse_failure(what);
   FoundTable found{decode_table(table.get(), own_portid),
                    unmodeled_table_properties(table.get(), own_portid),
                    nftnl_table_get_u32(table.get(), NFTNL_TABLE_USE), std::nullopt};
@@ -145,9 +143,7 @@ void keep_chain(const nftnl_chain* chain, std::vector<FoundTable>& tables) {
 
 NftnlChain parse_chain(const nlmsghdr* reply, const std::string& what) {
   NftnlChain chain = make_chain();
-  if (nftnl_shape_of(reply) == NftnlShape::refused ||
-      nftnl_chain_nlmsg_parse(reply, chain.get()) < 0)
-    throw parse_failure(what);
+  if (!parse_checked(reply, chain.get())) throw parse_failure(what);
   return chain;
 }
 
@@ -198,9 +194,7 @@ bool dump_flowtables(NfnlSocket& socket, std::vector<FoundTable>& tables) {
         "list flowtables " + family_name(found.table.family) + " " + found.table.name;
     consistent &= socket.dump(request, what, [&](const nlmsghdr* reply) {
       const NftnlFlowtable flowtable = make_flowtable();
-      if (nftnl_shape_of(reply) == NftnlShape::refused ||
-          nftnl_flowtable_nlmsg_parse(reply, flowtable.get()) < 0)
-        throw parse_failure(what);
+      if (!parse_checked(reply, flowtable.get())) throw parse_failure(what);
       DecodedFlowtable decoded = decode_flowtable(flowtable.get());
       if (decoded.table != found.table.name) return;  // a kernel that ignores the filter
       if (found.table.find_flowtable(decoded.flowtable.name) != nullptr) return;

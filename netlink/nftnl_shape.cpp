@@ -249,4 +249,24 @@ NftnlShape nftnl_shape_of(const nlmsghdr* message) {
   }
 }
 
+bool parse_checked(const nlmsghdr* message, nftnl_table* object) {
+  return nftnl_shape_of(message) != NftnlShape::refused &&
+         nftnl_table_nlmsg_parse(message, object) >= 0;
+}
+
+bool parse_checked(const nlmsghdr* message, nftnl_chain* object) {
+  return nftnl_shape_of(message) != NftnlShape::refused &&
+         nftnl_chain_nlmsg_parse(message, object) >= 0;
+}
+
+bool parse_checked(const nlmsghdr* message, nftnl_rule* object) {
+  return nftnl_shape_of(message) != NftnlShape::refused &&
+         nftnl_rule_nlmsg_parse(message, object) >= 0;
+}
+
+bool parse_checked(const nlmsghdr* message, nftnl_flowtable* object) {
+  return nftnl_shape_of(message) != NftnlShape::refused &&
+         nftnl_flowtable_nlmsg_parse(message, object) >= 0;
+}
+
 }  // namespace fnft::netlink

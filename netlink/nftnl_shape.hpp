@@ -5,6 +5,10 @@
 // against the same attribute shapes first.
 #pragma once
 
+#include <libnftnl/chain.h>
+#include <libnftnl/flowtable.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/table.h>
 #include <linux/netlink.h>
 
 namespace fnft::netlink {
@@ -18,5 +22,12 @@ enum class NftnlShape {
 // For NFT_MSG_NEWTABLE, NEWCHAIN, NEWRULE (every expression included) and NEWFLOWTABLE;
 // any other message is `unchecked`.
 NftnlShape nftnl_shape_of(const nlmsghdr* message);
+
+// libnftnl's parse of `message` into `object`, for a message nftnl_shape_of does not refuse;
+// false where either refuses it. The only way this code hands libnftnl a message.
+bool parse_checked(const nlmsghdr* message, nftnl_table* object);
+bool parse_checked(const nlmsghdr* message, nftnl_chain* object);
+bool parse_checked(const nlmsghdr* message, nftnl_rule* object);
+bool parse_checked(const nlmsghdr* message, nftnl_flowtable* object);
 
 }  // namespace fnft::netlink
