@@ -249,24 +249,30 @@ NftnlShape nftnl_shape_of(const nlmsghdr* message) {
   }
 }
 
+namespace {
+
+template <typename Object>
+bool parse_if_shaped(const nlmsghdr* message, Object* object,
+                     int (*parse)(const nlmsghdr*, Object*)) {
+  return nftnl_shape_of(message) != NftnlShape::refused && parse(message, object) >= 0;
+}
+
+}  // namespace
+
 bool parse_checked(const nlmsghdr* message, nftnl_table* object) {
-  return nftnl_shape_of(message) != NftnlShape::refused &&
-         nftnl_table_nlmsg_parse(message, object) >= 0;
+  return parse_if_shaped(message, object, nftnl_table_nlmsg_parse);
 }
 
 bool parse_checked(const nlmsghdr* message, nftnl_chain* object) {
-  return nftnl_shape_of(message) != NftnlShape::refused &&
-         nftnl_chain_nlmsg_parse(message, object) >= 0;
+  return parse_if_shaped(message, object, nftnl_chain_nlmsg_parse);
 }
 
 bool parse_checked(const nlmsghdr* message, nftnl_rule* object) {
-  return nftnl_shape_of(message) != NftnlShape::refused &&
-         nftnl_rule_nlmsg_parse(message, object) >= 0;
+  return parse_if_shaped(message, object, nftnl_rule_nlmsg_parse);
 }
 
 bool parse_checked(const nlmsghdr* message, nftnl_flowtable* object) {
-  return nftnl_shape_of(message) != NftnlShape::refused &&
-         nftnl_flowtable_nlmsg_parse(message, object) >= 0;
+  return parse_if_shaped(message, object, nftnl_flowtable_nlmsg_parse);
 }
 
 }  // namespace fnft::netlink

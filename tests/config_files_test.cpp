@@ -12,18 +12,13 @@
 #include <filesystem>
 #include <fstream>
 
+#include "tests/temporary_directory.hpp"
+
 namespace fnft::daemon {
 namespace {
 
 class ConfigFilesTest : public testing::Test {
  protected:
-  void SetUp() override {
-    std::string pattern = (std::filesystem::temp_directory_path() / "fnft-config-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
 
   // The message read_config_file throws for `file`, or what it did instead.
@@ -36,7 +31,8 @@ class ConfigFilesTest : public testing::Test {
     }
   }
 
-  std::filesystem::path dir_;
+  testing_support::TemporaryDirectory directory_{"fnft-config"};
+  const std::filesystem::path& dir_ = directory_.path();
 };
 
 TEST_F(ConfigFilesTest, ReadsARegularFileAndAFileBehindASymlink) {

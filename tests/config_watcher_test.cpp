@@ -3,11 +3,12 @@
 #include "daemon/config_watcher.hpp"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <filesystem>
 #include <fstream>
 #include <string>
+
+#include "tests/temporary_directory.hpp"
 
 namespace fnft::daemon {
 namespace {
@@ -16,13 +17,6 @@ using namespace std::chrono_literals;
 
 class ConfigWatcherTest : public testing::Test {
  protected:
-  void SetUp() override {
-    std::string pattern = (std::filesystem::temp_directory_path() / "fnft-watch-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    root_ = pattern;
-  }
-  void TearDown() override { std::filesystem::remove_all(root_); }
-
   static void write(const std::filesystem::path& path, const std::string& text) {
     std::ofstream(path) << text;
   }
@@ -52,7 +46,8 @@ class ConfigWatcherTest : public testing::Test {
     return changes_;
   }
 
-  std::filesystem::path root_;
+  testing_support::TemporaryDirectory directory_{"fnft-watch"};
+  const std::filesystem::path& root_ = directory_.path();
   boost::asio::io_context io_;
   std::optional<ConfigWatcher> watcher_;
   int changes_ = 0;
