@@ -286,7 +286,8 @@ struct BurstResult {
 };
 
 std::size_t flowtable_device_count(const FlowtableTopology& topology) {
-  const std::string listed = topology.node().run({"nft", "list", "table", "ip", "flannel-ipv4"});
+  const std::string listed =
+      topology.node().run({"nft", "list", "table", "ip", "flannel-nftd-ipv4"});
   // Plain string search: libstdc++'s std::regex gives up on lists this long.
   const std::size_t open = listed.find("devices = { ");
   const std::size_t close = open == std::string::npos ? open : listed.find(" }", open);

@@ -48,7 +48,7 @@ std::vector<Mutation> flannel_mutations(const state::Ruleset& desired) {
   drop_policy.policy = state::Policy::drop;
 
   return {
-      {"delete-rule", "delete rule ip flannel-ipv4 postrtg handle H (3rd of 6)",
+      {"delete-rule", "delete rule ip flannel-nftd-ipv4 postrtg handle H (3rd of 6)",
        [=](const state::Ruleset& observed) {
          const auto& rules = chain_of(observed, kPostrouting).rules;
          if (rules.size() <= kVictim) throw std::runtime_error("postrtg has too few rules");
@@ -57,30 +57,30 @@ std::vector<Mutation> flannel_mutations(const state::Ruleset& desired) {
          op.handle = rules[kVictim].handle;
          return std::vector{op};
        }},
-      {"flush-chain", "flush chain ip flannel-ipv4 postrtg",
+      {"flush-chain", "flush chain ip flannel-nftd-ipv4 postrtg",
        [=](const state::Ruleset&) {
          return std::vector{operation(Kind::flush_chain, kPostrouting)};
        }},
-      {"delete-chain", "flush chain + delete chain ip flannel-ipv4 forward (one batch)",
+      {"delete-chain", "flush chain + delete chain ip flannel-nftd-ipv4 forward (one batch)",
        [=](const state::Ruleset&) {
          return std::vector{operation(Kind::flush_chain, kForward),
                             operation(Kind::delete_chain, kForward)};
        }},
-      {"delete-table", "delete table ip flannel-ipv4",
+      {"delete-table", "delete table ip flannel-nftd-ipv4",
        [=](const state::Ruleset&) { return std::vector{operation(Kind::delete_table)}; }},
-      {"foreign-rule", "add rule ip flannel-ipv4 forward ip saddr 192.0.2.0/24 counter drop",
+      {"foreign-rule", "add rule ip flannel-nftd-ipv4 forward ip saddr 192.0.2.0/24 counter drop",
        [=](const state::Ruleset&) {
          auto op = operation(Kind::add_rule, kForward);
          op.rule = foreign;
          return std::vector{op};
        }},
-      {"policy-drop", "chain ip flannel-ipv4 forward { policy drop; }",
+      {"policy-drop", "chain ip flannel-nftd-ipv4 forward { policy drop; }",
        [=](const state::Ruleset&) {
          auto op = operation(Kind::add_chain, kForward);
          op.base = drop_policy;
          return std::vector{op};
        }},
-      {"duplicate-rule", "add rule ip flannel-ipv4 forward <copy of its first rule>",
+      {"duplicate-rule", "add rule ip flannel-nftd-ipv4 forward <copy of its first rule>",
        [=](const state::Ruleset&) {
          auto op = operation(Kind::add_rule, kForward);
          op.rule = duplicate;

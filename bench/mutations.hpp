@@ -20,7 +20,7 @@ struct Mutation {
 };
 
 // delete-rule, flush-chain, delete-chain, delete-table, foreign-rule, policy-drop,
-// duplicate-rule, all on table ip flannel-ipv4.
+// duplicate-rule, all on table ip flannel-nftd-ipv4.
 std::vector<Mutation> flannel_mutations(const state::Ruleset& desired);
 
 }  // namespace fnft::bench

@@ -19,7 +19,7 @@ struct NftToolMutation {
 };
 
 // delete-rule, flush-chain, delete-chain, delete-table, flush-ruleset, foreign-rule,
-// policy-drop, replace-rule, duplicate-rule, all on table ip flannel-ipv4 (flush-ruleset on
+// policy-drop, replace-rule, duplicate-rule, all on table ip flannel-nftd-ipv4 (flush-ruleset on
 // everything).
 std::vector<NftToolMutation> nft_tool_mutations(const state::Ruleset& desired);
 

@@ -15,7 +15,7 @@ struct RepairContext {
   netlink::NfnlSocket& command;
   GenerationMonitor& monitor;
   const state::Ruleset& desired;
-  std::vector<state::OwnedTable> owned;  // table ip flannel-ipv4, table ip6 flannel-ipv6
+  std::vector<state::OwnedTable> owned;  // table ip flannel-nftd-ipv4, table ip6 flannel-nftd-ipv6
 };
 
 // The owned tables as the kernel holds them, chains in desired order, and the generation

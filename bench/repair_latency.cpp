@@ -123,7 +123,7 @@ RepairSamples measure_nft_reference(const RepairContext& context, const std::str
                                     const RepairSettings& settings) {
   RepairSamples samples;
   samples.name = "nft -f reference (delete-table)";
-  samples.nft_command = "delete table ip flannel-ipv4, then `nft -f -` re-creates it";
+  samples.nft_command = "delete table ip flannel-nftd-ipv4, then `nft -f -` re-creates it";
   state::NftOperation delete_table;
   delete_table.kind = state::NftOperation::Kind::delete_table;
   delete_table.family = state::Family::ipv4;

@@ -92,14 +92,14 @@ int apply_command(const std::vector<std::string>& args) {
   int exit_code = kExitOk;
   run_to_completion<bool>(io, [&](auto done) {
     backends.clean_all_but(
-        chosen.kind,
-        [&](BackendKind kind, const BackendResult& removed) {
+        chosen.kind, config.node,
+        [&](const RemovedRules& rules, const BackendResult& removed) {
           for (const auto& change : removed.changes) {
-            std::cout << "removed the " << to_string(kind) << " mode's " << change << "\n";
+            std::cout << "removed " << rules.whose << " rules: " << change << "\n";
           }
           if (removed.error) {
-            std::cerr << "flannel-nftd apply: could not remove the " << to_string(kind)
-                      << " mode's rules: " << *removed.error << "\n";
+            std::cerr << "flannel-nftd apply: could not remove " << rules.whose
+                      << " rules: " << *removed.error << "\n";
             exit_code = kExitFailure;
           }
         },

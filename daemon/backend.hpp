@@ -1,4 +1,4 @@
-// The ways of keeping flannel's rules, behind one interface (DESIGN.md: apply, observe,
+// The ways of keeping flannel's rules, behind one interface (docs/design.md: apply, observe,
 // cleanup): NftablesBackend (libnftnl batches on our own netlink socket) and IptablesBackend
 // (flanneld's chains through iptables-nft or iptables-legacy, the tools run on the reactor).
 // The reconciler, the daemon and the verbs know nothing else. Every call completes through

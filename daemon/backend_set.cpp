@@ -12,6 +12,11 @@ struct Cleaning {
   std::function<void()> done;
 };
 
+RemovedRules rules_of(BackendKind kind) {
+  return {"the " + std::string(to_string(kind)) + " mode's", std::string(to_string(kind)),
+          kind == BackendKind::nftables ? "nftables" : "iptables"};
+}
+
 void clean_next(BackendSet& set, const std::shared_ptr<Cleaning>& cleaning) {
   if (cleaning->next == cleaning->kinds.size()) {
     cleaning->done();
@@ -19,7 +24,7 @@ void clean_next(BackendSet& set, const std::shared_ptr<Cleaning>& cleaning) {
   }
   const BackendKind kind = cleaning->kinds[cleaning->next++];
   set.of(kind).cleanup([&set, cleaning, kind](const BackendResult& result) {
-    cleaning->report(kind, result);
+    cleaning->report(rules_of(kind), result);
     clean_next(set, cleaning);
   });
 }
@@ -54,12 +59,18 @@ void BackendSet::clean(std::vector<BackendKind> kinds, Report report, std::funct
   clean_next(*this, cleaning);
 }
 
-void BackendSet::clean_all_but(BackendKind active, Report report, std::function<void()> done) {
+void BackendSet::clean_all_but(BackendKind active, const state::NodeConfig& config, Report report,
+                               std::function<void()> done) {
   std::vector<BackendKind> others;
   for (const auto kind : kAll) {
     if (kind != active) others.push_back(kind);
   }
-  clean(std::move(others), std::move(report), std::move(done));
+  clean(std::move(others), report, [this, config, report, done = std::move(done)] {
+    nftables_.remove_flanneld_rules(config, [&report, &done](const BackendResult& result) {
+      report(flanneld_removed_rules(), result);
+      done();
+    });
+  });
 }
 
 }  // namespace fnft::daemon

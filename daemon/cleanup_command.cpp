@@ -15,8 +15,9 @@ namespace {
 constexpr const char* kUsage =
     "Usage: flannel-nftd cleanup [--mode=nftables|iptables|all] [--net-config-path=F]\n"
     "\n"
-    "Remove what a mode installs and print what was removed. nftables: table ip flannel-ipv4\n"
-    "and table ip6 flannel-ipv6, in one transaction. iptables: flanneld's chains FLANNEL-POSTRTG\n"
+    "Remove what a mode installs and print what was removed. nftables: table ip flannel-nftd-ipv4\n"
+    "and table ip6 flannel-nftd-ipv6, in one transaction. iptables: flanneld's chains "
+    "FLANNEL-POSTRTG\n"
     "and FLANNEL-FWD wherever they are, every rule that jumps to them, and every rule with\n"
     "flanneld's comments (older flanneld put them straight into POSTROUTING), for iptables and\n"
     "ip6tables, in both iptables-nft and iptables-legacy (one atomic iptables-restore each).\n"
@@ -74,13 +75,13 @@ int cleanup_command(const std::vector<std::string>& args) {
   run_to_completion<bool>(io, [&](auto done) {
     backends.clean(
         kinds,
-        [&](BackendKind kind, const BackendResult& result) {
+        [&](const RemovedRules& rules, const BackendResult& result) {
           for (const auto& change : result.changes) {
-            std::cout << "removed (" << to_string(kind) << ") " << change << "\n";
+            std::cout << "removed (" << rules.where << ") " << change << "\n";
           }
           removed += result.changes.size();
           if (result.error) {
-            std::cerr << "flannel-nftd cleanup: " << to_string(kind) << ": " << *result.error
+            std::cerr << "flannel-nftd cleanup: " << rules.whose << " rules: " << *result.error
                       << "\n";
             exit_code = kExitFailure;
           }

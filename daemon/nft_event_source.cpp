@@ -49,6 +49,7 @@ void NftEventSource::wait_readable() {
 
 void NftEventSource::drain() {
   std::vector<netlink::NftTransaction> completed;
+  std::vector<netlink::NftTransaction> neighbours;
   std::optional<std::string> lost;
   for (bool more = true; more;) {
     std::span<const std::byte> datagram;
@@ -58,7 +59,9 @@ void NftEventSource::drain() {
       // No receive error ends the reactor: whatever was half assembled is dropped and the
       // tables are read again, which is always correct, only slower.
       assembler_.reset();
+      neighbour_assembler_.reset();
       completed.clear();
+      neighbours.clear();
       if (error.error_code() == ENOBUFS) {
         ++overruns_;
         lost = "lost nf_tables events (socket overrun)";
@@ -76,11 +79,16 @@ void NftEventSource::drain() {
     netlink::NetlinkMessages messages(datagram);
     while (const nlmsghdr* message = messages.next()) {
       if (auto transaction = assembler_.feed(message)) completed.push_back(std::move(*transaction));
+      if (auto transaction = neighbour_assembler_.feed(message);
+          transaction && transaction->touched_owned)
+        neighbours.push_back(std::move(*transaction));
     }
   }
   report_foreign_datagrams();
   if (lost) handlers_.overrun(*lost);
   if (!completed.empty()) handlers_.transactions(std::move(completed));
+  if (!neighbours.empty() && handlers_.neighbour_transactions)
+    handlers_.neighbour_transactions(std::move(neighbours));
 }
 
 void NftEventSource::report_foreign_datagrams() {

@@ -23,6 +23,9 @@ class NftEventSource {
     // Events were lost (ENOBUFS) or could not be read: the caller must re-read the whole
     // state. The argument says why.
     std::function<void(const std::string& why)> overrun;
+    // The transactions that touched a neighbour's watched tables (set_neighbours_watched):
+    // no change to our rules, but one the daemon answers (flanneld writing its masquerade).
+    std::function<void(std::vector<netlink::NftTransaction>)> neighbour_transactions;
   };
 
   // Subscribes at construction, so that a dump taken afterwards misses nothing.
@@ -35,6 +38,10 @@ class NftEventSource {
   // What counts as a change to our rules (the active backend's watched objects).
   void set_watched(std::vector<netlink::WatchedTable> watched) {
     assembler_.set_watched(std::move(watched));
+  }
+  // Other processes' tables whose changes the daemon answers (flanneld's own tables).
+  void set_neighbours_watched(std::vector<netlink::WatchedTable> watched) {
+    neighbour_assembler_.set_watched(std::move(watched));
   }
   std::uint64_t overruns() const { return overruns_; }
   std::uint64_t receive_errors() const { return receive_errors_; }
@@ -50,6 +57,7 @@ class NftEventSource {
   // Waits on socket_'s fd without owning it (released in the destructor).
   boost::asio::posix::stream_descriptor readable_;
   netlink::NftEventAssembler assembler_;
+  netlink::NftEventAssembler neighbour_assembler_;
   Handlers handlers_;
   std::uint64_t overruns_ = 0;
   std::uint64_t receive_errors_ = 0;

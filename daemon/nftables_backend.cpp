@@ -9,6 +9,7 @@
 #include "netlink/netlink_error.hpp"
 #include "netlink/nft_dump.hpp"
 #include "state/desired_ruleset.hpp"
+#include "state/flanneld_tables.hpp"
 #include "state/known_ruleset.hpp"
 #include "state/ruleset_diff.hpp"
 
@@ -50,7 +51,8 @@ std::vector<std::string> vanished_devices(const netlink::NetlinkError& error,
 
 }  // namespace
 
-NftablesBackend::NftablesBackend(netlink::NfnlSocket& socket) : socket_(socket), tables_(socket) {}
+NftablesBackend::NftablesBackend(netlink::NfnlSocket& socket)
+    : socket_(socket), tables_(socket), flanneld_tables_(socket, state::flanneld_tables()) {}
 
 std::vector<netlink::WatchedTable> NftablesBackend::watched() const {
   std::vector<netlink::WatchedTable> watched;
@@ -194,7 +196,35 @@ void NftablesBackend::cleanup(Done done) {
     for (const auto& operation : tables_.cleanup()) {
       result.changes.push_back(state::describe(operation));
     }
+    const auto earlier =
+        flanneld_tables_.apply_plan(state::plan_earlier_flannel_nftd_tables_removal,
+                                    "delete the tables an earlier flannel-nftd left");
+    for (const auto& operation : earlier.applied) {
+      result.changes.push_back(state::describe(operation));
+    }
     result.committed = !result.changes.empty();
+  } catch (const std::exception& error) {
+    result.error = error.what();
+  }
+  done(std::move(result));
+}
+
+std::vector<netlink::WatchedTable> NftablesBackend::flanneld_watched() const {
+  std::vector<netlink::WatchedTable> watched;
+  for (const auto& table : flanneld_tables_.owned_tables())
+    watched.push_back({table.family, table.name, {}});
+  return watched;
+}
+
+void NftablesBackend::remove_flanneld_rules(const state::NodeConfig& config, Done done) {
+  BackendResult result;
+  try {
+    const auto removed = flanneld_tables_.apply_plan(
+        [&config](const state::Ruleset& observed) {
+          return state::plan_flanneld_rules_removal(observed, config);
+        },
+        "take flanneld's own rules out of its tables");
+    result = result_of(removed);
   } catch (const std::exception& error) {
     result.error = error.what();
   }

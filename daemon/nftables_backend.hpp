@@ -1,5 +1,6 @@
-// The nftables mode: `table ip flannel-ipv4` and `table ip6 flannel-ipv6`, kept by
-// netlink::NftTableSync over the daemon's long-lived command socket.
+// The nftables mode: `table ip flannel-nftd-ipv4` and `table ip6 flannel-nftd-ipv6`, kept by
+// netlink::NftTableSync over the daemon's long-lived command socket. It also takes flanneld's
+// own nftables rules out of flanneld's tables once ours replace them, in either mode.
 #pragma once
 
 #include "daemon/backend.hpp"
@@ -19,10 +20,18 @@ class NftablesBackend final : public Backend {
   void apply(const state::Target& target, const std::vector<state::OwnedTable>& scope,
              Done done) override;
   void observe(const state::Target& target, Observed done) override;
+  // Our tables, and those an earlier flannel-nftd left under flanneld's names.
   void cleanup(Done done) override;
   bool is_own(const netlink::NftTransaction& transaction) const override;
   void note_transaction(const netlink::NftTransaction& transaction) override;
   void forget_known_state() override { known_.reset(); }
+
+  // flanneld's own tables (`ip flannel-ipv4`, `ip6 flannel-ipv6`): a change to them is no
+  // change to our rules, but may be flanneld writing its masquerade beside ours.
+  std::vector<netlink::WatchedTable> flanneld_watched() const;
+  // Takes out of flanneld's tables the chains that the rules of `config` replace
+  // (state::plan_flanneld_rules_removal).
+  void remove_flanneld_rules(const state::NodeConfig& config, Done done);
 
  private:
   // Reads the tables again after a commit of ours, so the next foreign commit finds them
@@ -37,6 +46,7 @@ class NftablesBackend final : public Backend {
 
   netlink::NfnlSocket& socket_;
   netlink::NftTableSync tables_;
+  netlink::NftTableSync flanneld_tables_;
   // Our tables as of generation known_generation_: the last read, minus what foreign commits
   // deleted since (state::apply_deletion). Absent when a commit did anything else to them.
   std::optional<state::Ruleset> known_;

@@ -5,7 +5,12 @@
 #include <csignal>
 
 #include "daemon/backend_choice.hpp"
+#include "daemon/process_lineage.hpp"
 #include "netlink/netlink_error.hpp"
+#include "netlink/nft_chain_names.hpp"
+#include "state/desired_ruleset.hpp"
+#include "state/flanneld_tables.hpp"
+#include "state/neighbours.hpp"
 
 namespace fnft::daemon {
 namespace {
@@ -23,8 +28,32 @@ std::string describe_config(const state::NodeConfig& config) {
   return text;
 }
 
-std::string_view cleanup_mode_flag(BackendKind kind) {
-  return kind == BackendKind::nftables ? "nftables" : "iptables";
+// A pod burst is surveyed once it pauses this long.
+constexpr std::chrono::milliseconds kCniSurveyDelay{250};
+
+// What the daemon watches of its neighbours' tables: flanneld's own, and the chains the CNI
+// bridge plugin's masquerade makes in iptables-nft's nat tables.
+std::vector<netlink::WatchedTable> neighbour_tables(const NftablesBackend& nftables) {
+  std::vector<netlink::WatchedTable> watched = nftables.flanneld_watched();
+  watched.push_back({state::Family::ipv4, "nat", {"CNI-*"}});
+  watched.push_back({state::Family::ipv6, "nat", {"CNI-*"}});
+  return watched;
+}
+
+// The first chain of flanneld's that `transaction` wrote into flanneld's tables ("chain ip
+// flannel-ipv4 postrtg"), if any.
+std::optional<std::string> flanneld_chain_written(const netlink::NftTransaction& transaction) {
+  for (const auto& what : transaction.touched) {
+    for (const auto family : {state::Family::ipv4, state::Family::ipv6}) {
+      const std::string table = std::string(state::nft_family_name(family)) + " " +
+                                std::string(state::flanneld_table_name(family));
+      for (const auto chain : {state::kPostroutingChainName, state::kForwardChainName}) {
+        const std::string object = table + " " + std::string(chain);
+        if (what == "addchain " + object || what == "addrule " + object) return "chain " + object;
+      }
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -35,9 +64,17 @@ NodeDaemon::NodeDaemon(boost::asio::io_context& io, RunOptions options)
       instance_lock_(io),
       backends_(io, command_socket_, options_.iptables_resync),
       events_(io, {[this](std::vector<netlink::NftTransaction> transactions) {
+                     note_flanneld_commands(transactions);
                      reconciler_.transactions(transactions);
                    },
-                   [this](const std::string& why) { reconciler_.resync(why); }}),
+                   [this](const std::string& why) {
+                     clean_others_pending_ = true;  // flanneld's tables' events were lost too
+                     survey_cni_masquerade_soon();
+                     reconciler_.resync(why);
+                   },
+                   [this](std::vector<netlink::NftTransaction> transactions) {
+                     neighbour_transactions(transactions);
+                   }}),
       reconciler_(
           io,
           [this](const netlink::NftTransaction& transaction) {
@@ -53,7 +90,8 @@ NodeDaemon::NodeDaemon(boost::asio::io_context& io, RunOptions options)
       notifier_(io),
       signals_(io, SIGHUP, SIGTERM, SIGINT),
       resync_timer_(io),
-      poll_timer_(io) {
+      poll_timer_(io),
+      cni_survey_timer_(io) {
   // SIGUSR1 would end the process; here it asks for the status line.
   signals_.add(SIGUSR1);
   reconciler_.on_reconciled([this](bool committed) { reconciled(committed); });
@@ -65,6 +103,7 @@ void NodeDaemon::start() {
   if (exit_code_ != kExitOk) return;
   start_control_socket();
   start_http();
+  events_.set_neighbours_watched(neighbour_tables(backends_.nftables()));
   events_.start();
   watcher_.start();
   wait_for_signal();
@@ -92,6 +131,7 @@ void NodeDaemon::reload(const std::string& why) {
     return;
   }
   config_error_.reset();
+  check_config_neighbours(loaded);
   // The iptables mode stays on the iptables its backend was chosen for: the rules we add
   // would otherwise count for the backend they are in at the next choice.
   const bool keep_iptables = loaded.mode == state::Mode::iptables && active_ != nullptr &&
@@ -105,7 +145,7 @@ void NodeDaemon::reload(const std::string& why) {
   choose_backend(io_, loaded.mode, loaded.mode_reason, options_.config.iptables_backend,
                  [this, loaded, why](const ChosenBackend& chosen) {
                    choosing_ = false;
-                   set_warnings(chosen.warnings);
+                   set_warnings("iptables backend", chosen.warnings);
                    activate(backends_.of(chosen.kind), chosen.reason, loaded);
                    if (reload_again_) reload(*std::exchange(reload_again_, std::nullopt));
                  });
@@ -279,26 +319,115 @@ void NodeDaemon::fatal(const std::string& message) {
 }
 
 void NodeDaemon::clean_other_modes() {
-  backends_.clean_all_but(
-      active_->kind(),
-      [](BackendKind kind, const BackendResult& result) {
-        for (const auto& change : result.changes) {
-          spdlog::info("removed the {} mode's rules: {}", to_string(kind), change);
-        }
-        if (result.error) {
-          spdlog::warn(
-              "could not remove the {} mode's rules: {}; run `flannel-nftd cleanup --mode={}` "
-              "as root once",
-              to_string(kind), *result.error, cleanup_mode_flag(kind));
-        }
-      },
-      [] {});
+  backends_.clean_all_but(active_->kind(), *config_, report_removed, [] {});
+  survey_cni_masquerade_soon();
 }
 
-void NodeDaemon::set_warnings(std::vector<std::string> warnings) {
-  if (warnings == warnings_) return;
-  for (const auto& warning : warnings) spdlog::warn("{}", warning);
-  warnings_ = std::move(warnings);
+void NodeDaemon::report_removed(const RemovedRules& rules, const BackendResult& result) {
+  for (const auto& change : result.changes) {
+    spdlog::info("removed {} rules: {}", rules.whose, change);
+  }
+  if (!result.error) return;
+  if (rules.cleanup_mode.empty()) {
+    spdlog::warn("could not remove {} rules: {}", rules.whose, *result.error);
+  } else {
+    spdlog::warn("could not remove {} rules: {}; run `flannel-nftd cleanup --mode={}` as root once",
+                 rules.whose, *result.error, rules.cleanup_mode);
+  }
+}
+
+void NodeDaemon::set_warnings(const std::string& topic, std::vector<std::string> warnings) {
+  auto& listed = warnings_[topic];
+  if (warnings == listed) return;
+  for (const auto& warning : warnings) {
+    if (std::find(listed.begin(), listed.end(), warning) == listed.end())
+      spdlog::warn("{}", warning);
+  }
+  listed = std::move(warnings);
+  if (listed.empty()) warnings_.erase(topic);
+}
+
+std::vector<std::string> NodeDaemon::warnings() const {
+  std::vector<std::string> all;
+  for (const auto& [topic, warnings] : warnings_)
+    all.insert(all.end(), warnings.begin(), warnings.end());
+  return all;
+}
+
+void NodeDaemon::check_config_neighbours(const LoadedConfig& loaded) {
+  const auto as_list = [](std::optional<std::string> warning) {
+    return warning ? std::vector<std::string>{std::move(*warning)} : std::vector<std::string>{};
+  };
+  set_warnings("flanneld --ip-masq",
+               as_list(state::flanneld_ip_masq_warning(options_.config.subnet_file,
+                                                       loaded.subnet_env, loaded.node.options)));
+  set_warnings("mode", as_list(state::mode_mismatch_warning(loaded.mode, loaded.net_conf,
+                                                            options_.config.net_config_path)));
+}
+
+void NodeDaemon::neighbour_transactions(const std::vector<netlink::NftTransaction>& transactions) {
+  bool flanneld_wrote = false;
+  for (const auto& transaction : transactions) {
+    if (backends_.is_own(transaction)) continue;
+    for (const auto& table : transaction.touched_tables) {
+      if (table.name == "nat") survey_cni_masquerade_soon();
+    }
+    const auto written = flanneld_chain_written(transaction);
+    if (!written) continue;
+    flanneld_wrote = true;
+    set_warnings("flanneld nftables rules",
+                 {state::flanneld_nftables_writer_warning(
+                     committer_with_parent(transaction.pid, transaction.process_name), *written)});
+  }
+  if (!flanneld_wrote) return;
+  if (!config_ || active_ == nullptr) {
+    clean_others_pending_ = true;  // the first apply's cleanup takes them
+    return;
+  }
+  backends_.nftables().remove_flanneld_rules(*config_, [](const BackendResult& result) {
+    report_removed(flanneld_removed_rules(), result);
+  });
+}
+
+void NodeDaemon::note_flanneld_commands(const std::vector<netlink::NftTransaction>& transactions) {
+  if (active_ == nullptr || active_->kind() == BackendKind::nftables) return;
+  for (const auto& transaction : transactions) {
+    if (!transaction.touched_owned || transaction.touched.empty() || backends_.is_own(transaction))
+      continue;
+    const auto committer = committer_with_parent(transaction.pid, transaction.process_name);
+    if (!state::started_by_flanneld(committer)) continue;
+    set_warnings("flanneld iptables rules",
+                 {state::flanneld_iptables_writer_warning(committer, transaction.touched.front())});
+  }
+}
+
+void NodeDaemon::survey_cni_masquerade_soon() {
+  if (cni_survey_pending_) return;
+  cni_survey_pending_ = true;
+  cni_survey_timer_.expires_after(kCniSurveyDelay);
+  cni_survey_timer_.async_wait([this](const boost::system::error_code& error) {
+    if (error) return;
+    cni_survey_pending_ = false;
+    survey_cni_masquerade();
+  });
+}
+
+void NodeDaemon::survey_cni_masquerade() {
+  std::vector<std::string> chains;
+  try {
+    for (const auto family : {state::Family::ipv4, state::Family::ipv6}) {
+      for (const auto& chain : netlink::list_chain_names(command_socket_, family, "nat")) {
+        if (state::is_cni_masquerade_chain(chain))
+          chains.push_back(std::string(state::nft_family_name(family)) + " nat " + chain);
+      }
+    }
+  } catch (const netlink::NetlinkError& error) {
+    spdlog::debug("cannot list the nat tables' chains: {}", error.what());
+    return;
+  }
+  const auto warning = state::cni_masquerade_warning(chains);
+  set_warnings("cni masquerade",
+               warning ? std::vector<std::string>{*warning} : std::vector<std::string>{});
 }
 
 void NodeDaemon::arm_resync() {
@@ -388,7 +517,8 @@ std::string NodeDaemon::activity() const {
   }
   if (protect_ && active_ != nullptr && active_->kind() == BackendKind::nftables)
     text += ", tables protected";
-  if (!warnings_.empty()) text += ", " + std::to_string(warnings_.size()) + " warning(s)";
+  if (const auto listed = warnings(); !listed.empty())
+    text += ", " + std::to_string(listed.size()) + " warning(s)";
   return text;
 }
 

@@ -13,6 +13,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -62,9 +63,24 @@ class NodeDaemon {
   void reload(const std::string& why);
   // The configuration and the backend it asks for are known: apply them.
   void activate(Backend& backend, const std::string& reason, const LoadedConfig& loaded);
-  // After the first apply of a mode: every trace of the other modes goes.
+  // After the first apply of a mode: every trace of the other modes goes, and flanneld's own
+  // nftables rules that ours replace.
   void clean_other_modes();
-  void set_warnings(std::vector<std::string> warnings);
+  // Logs what a cleanup of other rules removed, or why it could not.
+  static void report_removed(const RemovedRules& rules, const BackendResult& result);
+  // Sets what `status` lists under `topic`; a text already listed is not logged again.
+  void set_warnings(const std::string& topic, std::vector<std::string> warnings);
+  std::vector<std::string> warnings() const;
+  // The neighbours a configuration tells of (flanneld's --ip-masq, a mode it does not share).
+  void check_config_neighbours(const LoadedConfig& loaded);
+  // Commits to flanneld's tables or to the nat tables' CNI-* chains (NftEventSource's
+  // neighbour transactions), and flanneld's commands among the commits to our own rules.
+  void neighbour_transactions(const std::vector<netlink::NftTransaction>& transactions);
+  void note_flanneld_commands(const std::vector<netlink::NftTransaction>& transactions);
+  // Counts the CNI bridge plugin's masquerade chains in iptables-nft's nat tables, soon
+  // (a burst of pods is one survey).
+  void survey_cni_masquerade_soon();
+  void survey_cni_masquerade();
   // Probes the kernel's flowtables once, when --flowtable asks for them.
   void probe_fast_path();
   // Probes `flags owner, persist` once, unless --protect=off.
@@ -114,7 +130,10 @@ class NodeDaemon {
   bool choosing_ = false;
   std::optional<std::string> reload_again_;
   bool clean_others_pending_ = false;
-  std::vector<std::string> warnings_;
+  // What `status` lists as warnings, by topic, in topic order.
+  std::map<std::string, std::vector<std::string>> warnings_;
+  boost::asio::steady_timer cni_survey_timer_;
+  bool cni_survey_pending_ = false;
   bool ready_ = false;
   bool said_iptables_has_no_fast_path_ = false;
   bool protect_ = false;  // the nftables tables are held with `flags owner, persist`

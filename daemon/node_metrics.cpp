@@ -84,7 +84,7 @@ std::string NodeDaemon::metrics_text() {
   out.family(metric("warnings"), "gauge",
              "Conditions that need an operator (e.g. flannel or kube-proxy chains in the other "
              "iptables); `flannel-nftd status` lists them.");
-  out.sample(metric("warnings"), {}, static_cast<double>(warnings_.size()));
+  out.sample(metric("warnings"), {}, static_cast<double>(warnings().size()));
 
   // Rules and counters as the kernel holds them (nftables mode; one dump of our tables).
   if (active_ != nullptr && active_->kind() == BackendKind::nftables) {

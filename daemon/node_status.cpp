@@ -76,7 +76,7 @@ void NodeDaemon::status_document(ControlServer::Reply reply) {
   if (fast_path_.running()) {
     doc["fast_path"] = {{"devices", fast_path_.devices()}};
   }
-  doc["warnings"] = warnings_;
+  doc["warnings"] = warnings();
   if (config_error_) doc["config_error"] = *config_error_;
   // Rules and their counters as the kernel holds them (nftables mode: one dump of our tables).
   if (active_ != nullptr && active_->kind() == BackendKind::nftables) {

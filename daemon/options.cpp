@@ -15,7 +15,7 @@ po::options_description config_options_description(ConfigOptions& out) {
       ("net-config-path", po::value(&out.net_config_path)->default_value(kDefaultNetConfigPath),
        "flannel's net-conf.json (optional: etcd mode has none)")
       ("mode", po::value<std::string>()->value_name("nftables|iptables"),
-       "nftables: tables ip flannel-ipv4/ip6 flannel-ipv6; iptables: flanneld's chains. "
+       "nftables: tables ip flannel-nftd-ipv4/ip6 flannel-nftd-ipv6; iptables: flanneld's chains. "
        "Default: net-conf.json EnableNFTables, else iptables (flannel's default)")
       ("iptables-backend", po::value<std::string>()->default_value("auto")
            ->value_name("auto|nft|legacy"),

@@ -41,8 +41,8 @@ std::string committer(const netlink::NftTransaction& transaction) {
   return who;
 }
 
-// "nft (pid 42): 6x delrule ip flannel-ipv4 postrtg, deltable ip flannel-ipv4": what was done
-// to our tables, each kind once with its count, in the order it first happened.
+// "nft (pid 42): 6x delrule ip flannel-nftd-ipv4 postrtg, deltable ip flannel-nftd-ipv4": what was
+// done to our tables, each kind once with its count, in the order it first happened.
 std::string summary(const netlink::NftTransaction& transaction) {
   std::vector<std::pair<std::string, std::size_t>> counted;
   for (const auto& what : transaction.touched) {
@@ -74,7 +74,7 @@ std::string summary(const netlink::NftTransaction& transaction) {
   return text;
 }
 
-// "delrule ip flannel-ipv4 postrtg" -> {"ipv4", "rule"}.
+// "delrule ip flannel-nftd-ipv4 postrtg" -> {"ipv4", "rule"}.
 std::pair<std::string, std::string> family_and_object(const std::string& touched) {
   const auto space = touched.find(' ');
   std::string verb = touched.substr(0, space);

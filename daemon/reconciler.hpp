@@ -46,7 +46,7 @@ struct ReconcilerMetrics {
 // One repair, as `status` shows it.
 struct RepairRecord {
   std::chrono::system_clock::time_point at;
-  std::string cause;  // "nft (pid 42): delrule ip flannel-ipv4 postrtg"
+  std::string cause;  // "nft (pid 42): delrule ip flannel-nftd-ipv4 postrtg"
   std::size_t changes = 0;
   std::int64_t micros = 0;  // from the trigger to the acked commit
 };

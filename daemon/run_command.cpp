@@ -15,8 +15,8 @@ namespace {
 constexpr const char* kUsage =
     "Usage: flannel-nftd run [options]\n"
     "\n"
-    "Keep this node's flannel rules exactly as desired. nftables mode: table ip flannel-ipv4\n"
-    "and table ip6 flannel-ipv6. iptables mode (flannel's default): flanneld's chains\n"
+    "Keep this node's flannel rules exactly as desired. nftables mode: table ip flannel-nftd-ipv4\n"
+    "and table ip6 flannel-nftd-ipv6. iptables mode (flannel's default): flanneld's chains\n"
     "FLANNEL-POSTRTG (nat) and FLANNEL-FWD (filter) and the jumps to them, through\n"
     "iptables-nft or iptables-legacy. Every commit by another process that touches them is\n"
     "seen as it happens (iptables-legacy, which sends no events, is read every\n"

@@ -37,7 +37,7 @@ NLA_F_NESTED = 0x8000
 # Rulesets the way nodes have them: ours (`flannel-nftd dump` output), kube-proxy's nftables
 # mode, firewalld-like tables, and hostile objects in our own tables.
 RULESETS = [
-    """table ip flannel-ipv4 {
+    """table ip flannel-nftd-ipv4 {
   chain postrtg { type nat hook postrouting priority srcnat; policy accept;
     meta mark & 0x4000 == 0x4000 counter return comment "kube-proxy masqueraded"
     ip saddr 10.244.1.0/24 ip daddr 10.244.0.0/16 counter return comment "pod to pod"
@@ -50,7 +50,7 @@ RULESETS = [
     ip daddr 10.244.0.0/16 counter accept comment "to pods"
   }
 }""",
-    """table ip6 flannel-ipv6 {
+    """table ip6 flannel-nftd-ipv6 {
   chain postrtg { type nat hook postrouting priority srcnat; policy accept;
     ip6 saddr fd00:10:244:1::/64 ip6 daddr fd00:10:244::/56 counter return
     ip6 saddr fd00:10:244:1::/64 ip6 daddr != ff00::/8 counter masquerade fully-random
@@ -59,7 +59,7 @@ RULESETS = [
     ip6 saddr fd00:10:244::/56 counter accept
   }
 }""",
-    """table ip flannel-ipv4 {
+    """table ip flannel-nftd-ipv4 {
   set hostile { type ipv4_addr; flags interval; elements = { 10.0.0.0/8, 192.168.1.1 } }
   map verdicts { type ipv4_addr : verdict; elements = { 10.1.1.1 : drop } }
   counter named { packets 5 bytes 6 }
@@ -95,14 +95,14 @@ RULESETS = [
   }
 }""",
 ]
-FLOWTABLE = """table ip flannel-ipv4 {
+FLOWTABLE = """table ip flannel-nftd-ipv4 {
   flowtable fastpath { hook ingress priority filter; devices = { lo }; counter }
   chain forward { type filter hook forward priority filter; policy accept;
     ip saddr 10.244.0.0/16 ct state established counter flow add @fastpath
   }
 }"""
-MUTATIONS = ["delete table ip flannel-ipv4", "flush ruleset", "flush chain ip flannel-ipv4 forward",
-             "add rule ip flannel-ipv4 forward drop", "insert rule ip flannel-ipv4 forward accept"]
+MUTATIONS = ["delete table ip flannel-nftd-ipv4", "flush ruleset", "flush chain ip flannel-nftd-ipv4 forward",
+             "add rule ip flannel-nftd-ipv4 forward drop", "insert rule ip flannel-nftd-ipv4 forward accept"]
 
 
 def save(corpus, target, data):
@@ -193,7 +193,7 @@ def main():
     for datagram in drain(events):
         save(corpus, "nft_event", datagram)
     requests = open_socket()
-    table = attr(NFTA_TABLE_NAME, b"flannel-ipv4\0")
+    table = attr(NFTA_TABLE_NAME, b"flannel-nftd-ipv4\0")
     bad_batch(requests, corpus, 2, nlmsg((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG["NEWTABLE"],
                                          NLM_F_REQUEST | NLM_F_CREATE | NLM_F_ACK, 11,
                                          nfgen(2) + table + attr(NFTA_TABLE_FLAGS,

@@ -23,10 +23,15 @@ const fnft::state::Ruleset& desired() {
   return ruleset;
 }
 
-// The nftables tables and the iptables-nft chains, as both backends watch them.
+// The nftables tables and the iptables-nft chains, as both backends watch them, and the
+// neighbours' tables the daemon watches (flanneld's, whose names the corpus was captured
+// under, and the CNI plugin's chains by prefix).
 std::vector<fnft::netlink::WatchedTable> watched() {
-  return {{Family::ipv4, "flannel-ipv4", {}},
+  return {{Family::ipv4, "flannel-nftd-ipv4", {}},
+          {Family::ipv6, "flannel-nftd-ipv6", {}},
+          {Family::ipv4, "flannel-ipv4", {}},
           {Family::ipv6, "flannel-ipv6", {}},
+          {Family::ipv4, "nat", {"CNI-*"}},
           {Family::ipv4, "nat", {"POSTROUTING", "FLANNEL-POSTRTG"}},
           {Family::ipv4, "filter", {"FORWARD", "FLANNEL-FWD"}}};
 }

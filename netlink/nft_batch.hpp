@@ -28,7 +28,7 @@ class NftBatch {
 
   // Appends one NFT_MSG_* message with NLM_F_ACK; `write_payload` adds its attributes (e.g.
   // nftnl_rule_nlmsg_build_payload). `description` names it in errors, in nft syntax
-  // ("add rule ip flannel-ipv4 postrtg ...").
+  // ("add rule ip flannel-nftd-ipv4 postrtg ...").
   void add(std::uint16_t nft_message_type, std::uint8_t family, std::uint16_t flags,
            std::string description, const PayloadWriter& write_payload);
 

@@ -22,14 +22,14 @@ std::optional<state::Family> family_of_nfproto(std::uint32_t nfproto);
 // `flags owner, persist` (NFT_TABLE_F_PERSIST, Linux 6.9): older UAPI headers lack it.
 inline constexpr std::uint32_t kTableFlagPersist = 0x4;
 
-// table ip flannel-ipv4 (with `held`: { flags owner, persist; }, owned by the sending socket)
+// table ip flannel-nftd-ipv4 (with `held`: { flags owner, persist; }, owned by the sending socket)
 NftnlTable encode_table(state::Family family, const std::string& name,
                         state::Protection protection = state::Protection::none);
-// chain ip flannel-ipv4 postrtg { type nat hook postrouting priority srcnat; policy accept; }
+// chain ip flannel-nftd-ipv4 postrtg { type nat hook postrouting priority srcnat; policy accept; }
 // (a regular chain when `base` is empty)
 NftnlChain encode_chain(state::Family family, const std::string& table, const std::string& chain,
                         const std::optional<state::BaseChain>& base);
-// rule ip flannel-ipv4 postrtg <matches> counter <action> comment "..."
+// rule ip flannel-nftd-ipv4 postrtg <matches> counter <action> comment "..."
 // Throws std::invalid_argument for what cannot be encoded (UnknownExpression, a prefix of the
 // other family, a comment longer than nft allows).
 NftnlRule encode_rule(state::Family family, const std::string& table, const std::string& chain,
@@ -38,7 +38,7 @@ NftnlRule encode_rule(state::Family family, const std::string& table, const std:
 NftnlRule encode_rule_reference(state::Family family, const std::string& table,
                                 const std::string& chain, std::optional<std::uint64_t> handle);
 
-// flowtable ip flannel-ipv4 fastpath { hook ingress priority filter; devices = { ... };
+// flowtable ip flannel-nftd-ipv4 fastpath { hook ingress priority filter; devices = { ... };
 // counter; }. `with_hook` false: the names only (a delete); with devices, those devices'
 // hooks only (unbinding them).
 NftnlFlowtable encode_flowtable(state::Family family, const std::string& table,

@@ -155,9 +155,15 @@ std::optional<state::OwnedTable> NftEventAssembler::watched(std::uint8_t nfproto
   if (!family) return std::nullopt;
   for (const auto& candidate : watched_) {
     if (candidate.family != *family || candidate.table != table) continue;
-    const bool matters = candidate.chains.empty() || table_level ||
-                         std::find(candidate.chains.begin(), candidate.chains.end(), chain) !=
-                             candidate.chains.end();
+    const bool matters =
+        candidate.chains.empty() || table_level ||
+        std::any_of(candidate.chains.begin(), candidate.chains.end(),
+                    [&chain](const std::string& watched_chain) {
+                      if (watched_chain.ends_with('*'))
+                        return std::string_view(chain).starts_with(
+                            std::string_view(watched_chain).substr(0, watched_chain.size() - 1));
+                      return watched_chain == chain;
+                    });
     if (matters) return state::OwnedTable{*family, table};
   }
   return std::nullopt;

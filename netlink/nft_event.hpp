@@ -23,7 +23,7 @@ struct NftTransaction {
   std::string process_name;          // NFTA_GEN_PROC_NAME
   std::size_t message_count = 0;     // object events before the NEWGEN
   bool touched_owned = false;        // a watched object, or an event we could not attribute
-  std::vector<std::string> touched;  // "delrule ip flannel-ipv4 postrtg", watched objects only
+  std::vector<std::string> touched;  // "delrule ip flannel-nftd-ipv4 postrtg", watched objects only
   // The watched tables it touched, each once; empty with touched_owned set means "could not
   // tell which" (an event type we do not know).
   std::vector<state::OwnedTable> touched_tables;
@@ -36,7 +36,8 @@ struct NftTransaction {
 // An nf_tables table whose changes matter to us: all of it (`chains` empty: the nftables
 // mode's own tables), or only some of its chains, the table itself, and any rule added
 // elsewhere in it that jumps to one of them (iptables-nft's `nat` and `filter`, where
-// kube-proxy's and Docker's chains live beside ours).
+// kube-proxy's and Docker's chains live beside ours). A chain name ending in '*' stands for
+// every chain whose name starts with what precedes it ("CNI-*").
 struct WatchedTable {
   state::Family family = state::Family::ipv4;
   std::string table;

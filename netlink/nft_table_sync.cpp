@@ -212,15 +212,23 @@ ObservedRuleset NftTableSync::read(const state::Ruleset& expected) {
 }
 
 std::vector<state::NftOperation> NftTableSync::cleanup() {
-  const auto plan = [&](const ObservedRuleset& observed) {
+  return apply_plan(
+             [](const state::Ruleset& observed) {
+               std::vector<state::NftOperation> deletions;
+               for (const auto& table : observed.tables)
+                 deletions.push_back(delete_table(table.family, table.name));
+               return deletions;
+             },
+             "delete the flannel tables")
+      .applied;
+}
+
+ApplyResult NftTableSync::apply_plan(const Plan& plan, const char* what) {
+  const auto planned = [&](const ObservedRuleset& observed) {
     refuse_tables_owned_elsewhere(observed, socket_.portid());
-    Planned planned;
-    for (const auto& table : observed.ruleset.tables) {
-      planned.operations.push_back(delete_table(table.family, table.name));
-    }
-    return planned;
+    return Planned{plan(observed.ruleset), {}};
   };
-  return commit_planned(socket_, owned_, {}, plan, "delete the flannel tables").applied;
+  return commit_planned(socket_, owned_, {}, planned, what);
 }
 
 }  // namespace fnft::netlink

@@ -1,10 +1,11 @@
-// Keeps some nftables tables (the nftables mode's `table ip flannel-ipv4` and `table ip6
-// flannel-ipv6`) exactly as desired over one netlink socket: dump, plan, and one atomic batch
+// Keeps some nftables tables (the nftables mode's `table ip flannel-nftd-ipv4` and `table ip6
+// flannel-nftd-ipv6`) exactly as desired over one netlink socket: dump, plan, and one atomic batch
 // conditional on the generation it was planned from. Synchronous: the kernel answers inside
 // the syscalls.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,7 +35,7 @@ std::string generation_text(const ApplyResult& result);
 
 class NftTableSync {
  public:
-  // Upstream flannel's table names in their families.
+  // The nftables mode's table names in their families.
   static std::vector<state::OwnedTable> default_owned_tables();
 
   // `socket` must outlive the backend and must not be subscribed to multicast groups (use a
@@ -66,6 +67,12 @@ class NftTableSync {
 
   // Deletes every owned table that exists, in one batch; returns what it deleted.
   std::vector<state::NftOperation> cleanup();
+
+  // Dumps the owned tables, asks the pure `plan` what to change and commits it in one batch,
+  // with apply()'s retries; refuses tables another process owns. For tables that are not
+  // ours to keep but to take things out of (flanneld's). `what` names it in errors.
+  using Plan = std::function<std::vector<state::NftOperation>(const state::Ruleset& observed)>;
+  ApplyResult apply_plan(const Plan& plan, const char* what);
 
   const std::vector<state::OwnedTable>& owned_tables() const { return owned_; }
 

@@ -93,9 +93,9 @@ TEST_P(ApplyTest, ReapplyCommitsNothing) {
   }
 }
 
-// The table upstream flanneld's nftables mode creates (its comment, its exact-mark rule 1,
-// its `saddr != $P` rule 4), for one family.
-std::string upstream_flanneld_table(Family family) {
+// The table flanneld's nftables mode creates with --ip-masq and --iptables-forward-rules
+// (its comment, its exact-mark rule 1, its `saddr != $P` rule 4), for one family.
+std::string flanneld_nftables_table(Family family) {
   const Addresses& a = addresses(family);
   return substitute(R"(table $F $T {
   comment "rules for $T"
@@ -116,7 +116,7 @@ std::string upstream_flanneld_table(Family family) {
 }
 )",
                     {{"$F", a.nft_family},
-                     {"$T", a.table},
+                     {"$T", a.flanneld_table},
                      {"$P", a.lease},
                      {"$C", a.cluster},
                      {"$M", family == Family::ipv4 ? "224.0.0.0/4" : "ff00::/8"}});
@@ -131,15 +131,29 @@ int stream_replies(const std::string& progress) {
   return replies;
 }
 
-void load_upstream_flanneld_tables(const FlannelNode& node) {
+void load_flanneld_nftables_tables(const FlannelNode& node) {
   for (const Family family : families(node.stack())) {
-    node.run_in_checked(node.node(), {"nft", "-f", "-"}, upstream_flanneld_table(family));
+    node.run_in_checked(node.node(), {"nft", "-f", "-"}, flanneld_nftables_table(family));
   }
 }
 
-TEST_P(ApplyTest, TakesOverUpstreamFlanneldTableWithoutLosingPackets) {
+// flanneld's tables as flanneld's next start finds them: there, and without chains.
+void expect_flanneld_tables_left_empty(const FlannelNode& node) {
+  for (const Family family : families(node.stack())) {
+    const Addresses& a = addresses(family);
+    const RunResult listed =
+        node.run_in(node.node(), {"nft", "list", "table", a.nft_family, a.flanneld_table});
+    EXPECT_TRUE(listed.ok()) << listed.describe();
+    EXPECT_THAT(listed.out, Not(HasSubstr("chain"))) << listed.describe();
+  }
+}
+
+// A node moving from flanneld's own masquerade to ours: our tables are in before flanneld's
+// chains go, so every new flow meets a masquerade (while both are there, the first NAT rule
+// that matches binds the flow; the second nat chain then leaves it alone).
+TEST_P(ApplyTest, TakesOverFlanneldsNftablesMasqueradeWithoutLosingPackets) {
   const FlannelNode& node = make_node(GetParam());
-  load_upstream_flanneld_tables(node);
+  load_flanneld_nftables_tables(node);
 
   // Pod-to-outside streams that masquerading carries, during the whole takeover. Each
   // datagram leaves from a fresh socket, so each is a new conntrack entry that meets the
@@ -156,7 +170,7 @@ TEST_P(ApplyTest, TakesOverUpstreamFlanneldTableWithoutLosingPackets) {
         node.spawn_in(node.pod(0), probe({"udp-stream", a.outside, std::to_string(kStreamPort),
                                           "--interval-ms", "5", "--timeout", "60"})));
     ASSERT_TRUE(streams.back().wait_for_stderr("started", 5s))
-        << "upstream's table masquerades too, so the stream should flow before the takeover\n"
+        << "flanneld's table masquerades too, so the stream should flow before the takeover\n"
         << streams.back().describe() << node.rules_report();
   }
 
@@ -179,12 +193,20 @@ TEST_P(ApplyTest, TakesOverUpstreamFlanneldTableWithoutLosingPackets) {
   }
 }
 
-TEST_P(ApplyTest, TakeoverOfUpstreamFlanneldTableLeavesExactlyTheDumpedRuleset) {
+TEST_P(ApplyTest, TakeoverOfFlanneldsNftablesRulesLeavesOurRulesAndFlanneldsEmptyTables) {
   const FlannelNode& node = make_node(GetParam());
-  load_upstream_flanneld_tables(node);
+  load_flanneld_nftables_tables(node);
   const RunResult result = apply(node);
   ASSERT_TRUE(result.ok()) << result.describe() << node.rules_report();
-  // Upstream's table comment, exact-mark rule 1 and `saddr != $P` rule 4 are all gone.
+  EXPECT_THAT(result.out, HasSubstr("removed flanneld's own nftables rules: delete chain "))
+      << result.describe();
+  expect_flanneld_tables_left_empty(node);
+  // Without flanneld's empty tables, the kernel holds exactly the dump: its comment, its
+  // exact-mark rule 1 and its `saddr != $P` rule 4 are nowhere.
+  for (const Family family : families(node.stack())) {
+    const Addresses& a = addresses(family);
+    node.run_in_checked(node.node(), {"nft", "delete", "table", a.nft_family, a.flanneld_table});
+  }
   expect_kernel_holds_dump(node);
 }
 

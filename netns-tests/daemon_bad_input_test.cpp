@@ -278,7 +278,7 @@ TEST_F(DaemonBadInputTest, FiftyBadConfigFilesLiveEachOneLineAndTheRulesUntouche
 
   // Still repairing, and a good change still lands.
   const auto handle = rule_handle(Family::ipv4, "cluster to outside: masquerade");
-  nft({"delete", "rule", "ip", "flannel-ipv4", "postrtg", "handle", std::to_string(handle)});
+  nft({"delete", "rule", "ip", "flannel-nftd-ipv4", "postrtg", "handle", std::to_string(handle)});
   EXPECT_TRUE(eventually([&] { return flannel_tables() == desired; }, 10s)) << report();
   replace_subnet_env(subnet_env_text("10.244.7.1/24"));
   EXPECT_TRUE(tables_become_desired()) << report();
@@ -297,7 +297,7 @@ namespace {
 TEST_F(DaemonBadInputTest, HostileObjectsInOurTableAreAllRemoved) {
   make_daemon_node(Stack::ipv4);
   start_daemon();
-  const std::string t = "ip flannel-ipv4";
+  const std::string t = "ip flannel-nftd-ipv4";
   std::string script =
       "add set " + t +
       " hostile-set { type ipv4_addr; flags interval; }\n"
@@ -360,7 +360,7 @@ TEST_F(DaemonBadInputTest, HostileObjectsInOurTableAreAllRemoved) {
   nft({"-f", "-"}, script);
   ASSERT_TRUE(repair_logged("repaired after", before + 1, 20s)) << report();
   EXPECT_TRUE(tables_become_desired(20s)) << report();
-  const std::string listing = nft({"list", "table", "ip", "flannel-ipv4"}).out;
+  const std::string listing = nft({"list", "table", "ip", "flannel-nftd-ipv4"}).out;
   for (const std::string name : {"hostile", "203.0.113", "limit", "quota", "nftrace", "snat"}) {
     EXPECT_THAT(listing, testing::Not(HasSubstr(name))) << listing;
   }

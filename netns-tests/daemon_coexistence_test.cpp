@@ -19,8 +19,8 @@ class DaemonCoexistenceTest : public DaemonTest {
   // handled by then. Expects it to be the daemon's only repair.
   void expect_sentinel_is_the_only_repair() {
     const auto handle = rule_handle(Family::ipv4, "cluster to outside: masquerade");
-    nft({"delete", "rule", "ip", "flannel-ipv4", "postrtg", "handle", std::to_string(handle)});
-    ASSERT_TRUE(repair_logged("delrule ip flannel-ipv4 postrtg"));
+    nft({"delete", "rule", "ip", "flannel-nftd-ipv4", "postrtg", "handle", std::to_string(handle)});
+    ASSERT_TRUE(repair_logged("delrule ip flannel-nftd-ipv4 postrtg"));
     EXPECT_EQ(repairs_logged(), 1U) << "repairs other than the sentinel's:\n" << report();
     EXPECT_TRUE(tables_become_desired());
   }

@@ -130,7 +130,7 @@ TEST_F(DaemonDoctorTest, OurTablesChangedWithoutADaemonAreShownAsADiff) {
                                     "--net-config-path=" + net_conf_file()});
   ASSERT_TRUE(applied.ok()) << applied.describe();
   EXPECT_EQ(doctor().exit_code, 0);
-  nft({"flush", "chain", "ip", "flannel-ipv4", "forward"});
+  nft({"flush", "chain", "ip", "flannel-nftd-ipv4", "forward"});
   const Diagnosis diagnosis = doctor();
   EXPECT_EQ(diagnosis.exit_code, 1) << diagnosis.text;
   const std::string changed = finding(diagnosis, "missing or differ");

@@ -153,8 +153,8 @@ void DaemonTest::TearDown() {
   NetnsTest::TearDown();
 }
 
-const FlannelNode& DaemonTest::make_daemon_node(Stack stack, bool nftables) {
-  node_ = &make_node(stack);
+const FlannelNode& DaemonTest::make_daemon_node(Stack stack, bool nftables, PodLinks pod_links) {
+  node_ = &make_node(stack, pod_links);
   subnet_file_ = config_dir_.write("subnet.env", subnet_env_text());
   config_dir_.write("net-conf.json", net_conf_text(stack, nftables));
   nftables_mode_ = nftables;

@@ -35,7 +35,8 @@ class DaemonTest : public NetnsTest {
   void TearDown() override;
 
   // Builds the node and writes subnet.env and net-conf.json into config_dir().
-  const FlannelNode& make_daemon_node(Stack stack, bool nftables = true);
+  const FlannelNode& make_daemon_node(Stack stack, bool nftables = true,
+                                      PodLinks pod_links = PodLinks::made_here);
   // Replaces net-conf.json the way a ConfigMap update does (a new file renamed into place).
   void replace_net_conf(bool nftables);
   // Starts `flannel-nftd run` (with `options` after the config file options) and, when

@@ -31,8 +31,8 @@ class DaemonHostileTest : public DaemonTest {
     if (desired.empty()) desired = desired_tables();
     const std::size_t before = repairs_logged();
     const auto handle = rule_handle(Family::ipv4, "cluster to outside: masquerade");
-    nft({"delete", "rule", "ip", "flannel-ipv4", "postrtg", "handle", std::to_string(handle)});
-    EXPECT_TRUE(repair_logged("delrule ip flannel-ipv4 postrtg", before + 1));
+    nft({"delete", "rule", "ip", "flannel-nftd-ipv4", "postrtg", "handle", std::to_string(handle)});
+    EXPECT_TRUE(repair_logged("delrule ip flannel-nftd-ipv4 postrtg", before + 1));
     EXPECT_TRUE(eventually([&] { return flannel_tables() == desired; }, 10s))
         << "--- desired ---\n"
         << desired << report();
@@ -221,9 +221,10 @@ TEST_F(DaemonHostileTest, ATableAnotherProcessOwnsIsReportedOnceAndTakenBackWhen
   make_daemon_node(Stack::ipv4);
   start_daemon();
   constexpr int kOwnedSeconds = 6;
-  TrackedProcess owner(in_namespace(node().node(), {FNFT_COMMITTER_BINARY, "own-table", "ip",
-                                                    "flannel-ipv4", std::to_string(kOwnedSeconds)}),
-                       log_path("owner.log"));
+  TrackedProcess owner(
+      in_namespace(node().node(), {FNFT_COMMITTER_BINARY, "own-table", "ip", "flannel-nftd-ipv4",
+                                   std::to_string(kOwnedSeconds)}),
+      log_path("owner.log"));
   ASSERT_TRUE(eventually([&] { return owner.output().find("owned") != std::string::npos; }, 5s))
       << owner.describe();
   ASSERT_EQ(owner.wait_exit(std::chrono::seconds(kOwnedSeconds + 5)), "exit 0") << owner.describe();
@@ -232,8 +233,9 @@ TEST_F(DaemonHostileTest, ATableAnotherProcessOwnsIsReportedOnceAndTakenBackWhen
       "[ owned    ] %zu error/warning line(s) in %d s of another process owning the table\n",
       said.size(), kOwnedSeconds);
   ASSERT_EQ(said.size(), 1U) << report();
-  EXPECT_THAT(said.front(), HasSubstr("table ip flannel-ipv4 is owned by another process (`flags "
-                                      "owner`, netlink port "));
+  EXPECT_THAT(said.front(),
+              HasSubstr("table ip flannel-nftd-ipv4 is owned by another process (`flags "
+                        "owner`, netlink port "));
   // Named by its process, found from the netlink port.
   EXPECT_THAT(said.front(), HasSubstr(": nft_committer, pid " + std::to_string(owner.pid())));
   const auto gone = Clock::now();
@@ -257,7 +259,7 @@ TEST_F(DaemonHostileTest, RepairsLandWhileAnotherTableChurnsAsFastAsTheKernelCom
       log_path("churn-2.log"));
   std::this_thread::sleep_for(1s);
   const auto handle = rule_handle(Family::ipv4, "cluster to outside: masquerade");
-  nft({"delete", "rule", "ip", "flannel-ipv4", "postrtg", "handle", std::to_string(handle)});
+  nft({"delete", "rule", "ip", "flannel-nftd-ipv4", "postrtg", "handle", std::to_string(handle)});
   const auto deleted = Clock::now();
   EXPECT_TRUE(tables_become_desired(10s));
   const double seconds = std::chrono::duration<double>(Clock::now() - deleted).count();
@@ -281,8 +283,9 @@ TEST_F(DaemonHostileTest, AFloodOfForeignRulesInOurChainIsUndoneByOneSmallBatch)
   const int kForeignRules = size != nullptr ? std::atoi(size) : 30000;
   std::string script;
   for (int i = 0; i < kForeignRules; ++i) {
-    script += "add rule ip flannel-ipv4 forward ip saddr 198.18." + std::to_string(i / 250 % 256) +
-              "." + std::to_string(i % 250 + 1) + " counter accept\n";
+    script += "add rule ip flannel-nftd-ipv4 forward ip saddr 198.18." +
+              std::to_string(i / 250 % 256) + "." + std::to_string(i % 250 + 1) +
+              " counter accept\n";
   }
   const RunResult flood = node().run_in(node().node(), {"nft", "-f", "-"}, script, 120s);
   ASSERT_TRUE(flood.ok()) << flood.describe().substr(0, 2000);

@@ -43,8 +43,9 @@ class DaemonModeTest : public DaemonTest {
         .out;
   }
 
+  // One of the daemon's tables, flannel-nftd-ipv4 / -ipv6.
   bool has_flannel_table() const {
-    return nft({"list", "tables"}).out.find("flannel") != std::string::npos;
+    return nft({"list", "tables"}).out.find("flannel-nftd") != std::string::npos;
   }
 };
 
@@ -103,7 +104,7 @@ TEST_P(DaemonModeSwitchTest, SwitchesNftablesToIptablesAndBackLiveWithoutATraffi
   ASSERT_TRUE(daemon().wait_for_log("switching to the iptables-" + backend + " mode", 10s))
       << report();
   EXPECT_TRUE(daemon().wait_for_log(
-      "removed the nftables mode's rules: delete table ip6 flannel-ipv6", 10s))
+      "removed the nftables mode's rules: delete table ip6 flannel-nftd-ipv6", 10s))
       << report();
   EXPECT_TRUE(iptables_become_flanneld_rules(backend));
   EXPECT_FALSE(has_flannel_table()) << report();
@@ -190,9 +191,10 @@ TEST_F(DaemonModeTest, TheNftablesModeRemovesEveryHalfCleanedStateUpstreamLeaves
   EXPECT_TRUE(pod_egress_is_masqueraded());
 }
 
-// Upstream flanneld's nftables mode left its table; the iptables mode removes it once its
-// own rules are in.
-TEST_P(DaemonTakeoverTest, TheIptablesModeRemovesUpstreamsNftablesTable) {
+// flanneld's nftables mode with --ip-masq left its masquerade in its own table; the iptables
+// mode takes that chain out once its own rules are in, and leaves flanneld's table, which
+// flanneld opens again at its next start.
+TEST_P(DaemonTakeoverTest, TheIptablesModeRemovesFlanneldsNftablesMasquerade) {
   const std::string backend = GetParam();
   make_daemon_node(Stack::ipv4, /*nftables=*/false);
   nft({"-f", "-"},
@@ -201,9 +203,12 @@ TEST_P(DaemonTakeoverTest, TheIptablesModeRemovesUpstreamsNftablesTable) {
       "  ip saddr 10.244.0.0/16 ip daddr != 224.0.0.0/4 masquerade fully-random\n }\n}\n");
   start_daemon({"--iptables-backend=" + backend});
   EXPECT_TRUE(iptables_become_flanneld_rules(backend));
-  EXPECT_TRUE(
-      daemon().wait_for_log("removed the nftables mode's rules: delete table ip flannel-ipv4", 10s))
+  EXPECT_TRUE(daemon().wait_for_log(
+      "removed flanneld's own nftables rules: delete chain ip flannel-ipv4 postrtg", 10s))
       << report();
+  const RunResult flanneld_table = nft({"list", "table", "ip", "flannel-ipv4"});
+  EXPECT_TRUE(flanneld_table.ok()) << report();
+  EXPECT_THAT(flanneld_table.out, Not(HasSubstr("chain"))) << report();
   EXPECT_FALSE(has_flannel_table()) << report();
   EXPECT_TRUE(pod_egress_is_masqueraded());
 }
@@ -297,7 +302,7 @@ TEST_F(DaemonIptablesBackendTest, CleanupOfAllModesLeavesNoTraceOfFlannel) {
                                      "FLANNEL-POSTRTG (6 rules)"));
   EXPECT_THAT(cleanup.out, HasSubstr("removed (iptables-legacy) ip6tables filter: delete chain "
                                      "FLANNEL-FWD (2 rules)"));
-  EXPECT_THAT(cleanup.out, HasSubstr("removed (nftables) delete table ip6 flannel-ipv6"));
+  EXPECT_THAT(cleanup.out, HasSubstr("removed (nftables) delete table ip6 flannel-nftd-ipv6"));
   EXPECT_TRUE(iptables_holds_no_flanneld_rules("nft")) << cleanup.describe();
   EXPECT_TRUE(iptables_holds_no_flanneld_rules("legacy")) << cleanup.describe();
   EXPECT_FALSE(has_flannel_table()) << report();

@@ -21,7 +21,8 @@ class DaemonRepairTest : public DaemonParamTest<Target> {
   }
 
   const Addresses& a() const { return addresses(GetParam().family); }
-  // "ip flannel-ipv4" / "ip6 flannel-ipv6", as nft commands and the daemon's log name them.
+  // "ip flannel-nftd-ipv4" / "ip6 flannel-nftd-ipv6", as nft commands and the daemon's log name
+  // them.
   std::string table() const { return a().nft_family + " " + a().table; }
 
   // The daemon logged a repair of `what` by `nft`, the kernel holds the dump again, and the

@@ -67,7 +67,7 @@ TEST_F(DaemonStatusTest, StatusSaysInSyncThenNamesTheRepairAndWhoCausedIt) {
   EXPECT_THAT(before.out, HasSubstr("cluster to outside: masquerade"));
   EXPECT_EQ(status_json().value("repairs", -1), 0);
 
-  nft({"flush", "chain", "ip", "flannel-ipv4", "postrtg"});
+  nft({"flush", "chain", "ip", "flannel-nftd-ipv4", "postrtg"});
   ASSERT_TRUE(repair_logged("after nft (pid "));
   ASSERT_TRUE(tables_become_desired());
   ASSERT_TRUE(eventually([&] { return status().exit_code == 0; }, 5s));
@@ -114,7 +114,7 @@ TEST_F(DaemonStatusTest, ARepairWarShowsInStatusAndMetrics) {
   make_daemon_node(Stack::ipv4);
   start();
   TrackedProcess war(in_namespace(node().node(), {FNFT_COMMITTER_BINARY, "flush-loop", "ip",
-                                                  "flannel-ipv4", "postrtg", "6"}),
+                                                  "flannel-nftd-ipv4", "postrtg", "6"}),
                      log_path("war.log"));
   EXPECT_TRUE(eventually(
       [&] {
@@ -133,9 +133,9 @@ TEST_F(DaemonStatusTest, HealthzIs503WhileAnotherProcessOwnsTheTableAndBackTo200
   make_daemon_node(Stack::ipv4);
   start({"--health-out-of-sync=1"});
   EXPECT_EQ(get(kMetrics, "/healthz").first, 200);
-  TrackedProcess owner(
-      in_namespace(node().node(), {FNFT_COMMITTER_BINARY, "own-table", "ip", "flannel-ipv4", "6"}),
-      log_path("owner.log"));
+  TrackedProcess owner(in_namespace(node().node(), {FNFT_COMMITTER_BINARY, "own-table", "ip",
+                                                    "flannel-nftd-ipv4", "6"}),
+                       log_path("owner.log"));
   std::pair<int, std::string> health;
   EXPECT_TRUE(eventually([&] { return (health = get(kMetrics, "/healthz")).first == 503; }, 5s))
       << health.second << report();
@@ -193,7 +193,7 @@ TEST_F(DaemonStatusTest, MetricsAreScrapedByARealPrometheusAndPassPromtool) {
   ASSERT_TRUE(eventually([&] { return get(kPrometheus, "/-/ready").first == 200; }, 30s))
       << prometheus.describe();
 
-  nft({"delete", "chain", "ip6", "flannel-ipv6", "forward"});
+  nft({"delete", "chain", "ip6", "flannel-nftd-ipv6", "forward"});
   ASSERT_TRUE(repair_logged("after nft (pid "));
   const auto query = [&](const std::string& expression) {
     const auto [status_code, body] = get(kPrometheus, "/api/v1/query?query=" + expression);

@@ -30,7 +30,7 @@ class DaemonWarTest : public DaemonTest {
  protected:
   void delete_masquerade_rule() {
     const auto handle = rule_handle(Family::ipv4, "cluster to outside: masquerade");
-    nft({"delete", "rule", "ip", "flannel-ipv4", "postrtg", "handle", std::to_string(handle)});
+    nft({"delete", "rule", "ip", "flannel-nftd-ipv4", "postrtg", "handle", std::to_string(handle)});
   }
 
   // Stops the daemon, commits three `nft -f` transactions of 30000 rules each to another
@@ -74,7 +74,7 @@ TEST_F(DaemonWarTest, RepairWarIsThrottledAndNamesTheOtherProcess) {
   const CpuTime cpu_before = daemon().process().cpu_time();
   const auto started = Clock::now();
   TrackedProcess loop(
-      in_namespace(node().node(), {FNFT_COMMITTER_BINARY, "flush-loop", "ip", "flannel-ipv4",
+      in_namespace(node().node(), {FNFT_COMMITTER_BINARY, "flush-loop", "ip", "flannel-nftd-ipv4",
                                    "postrtg", std::to_string(kWarSeconds)}),
       log_path("flush-loop.log"));
   // The daemon stays alive and keeps being scheduled through the war.
@@ -154,7 +154,7 @@ TEST_F(DaemonWarTest, RepairAfterLostEventsIsLoggedAtInfoOnceAWarIsOver) {
   make_daemon_node(Stack::ipv4);
   start_daemon({"--repair-burst=1", "--repair-rate=0.1"});
   for (int i = 0; i < 3; ++i) {  // a short war: the second repair is already throttled
-    nft({"flush", "chain", "ip", "flannel-ipv4", "forward"});
+    nft({"flush", "chain", "ip", "flannel-nftd-ipv4", "forward"});
     std::this_thread::sleep_for(50ms);
   }
   ASSERT_TRUE(daemon().wait_for_log("repair war: nft (pid ", 5s)) << report();

@@ -354,7 +354,7 @@ TEST_F(FastPathTest, RepairsADeletedFlowtable) {
 TEST_F(FastPathTest, RepairsADeviceSomeoneUnbound) {
   make_fast_path_node(Stack::ipv4);
   start_fast_path_daemon();
-  nft({"delete", "flowtable", "ip", "flannel-ipv4", "fastpath", "{ devices = { uplink } ; }"});
+  nft({"delete", "flowtable", "ip", "flannel-nftd-ipv4", "fastpath", "{ devices = { uplink } ; }"});
   EXPECT_TRUE(repair_logged("delflowtable " + table(Family::ipv4)));
   EXPECT_TRUE(devices_become_live(Family::ipv4, 5s));
   EXPECT_TRUE(tables_become_desired());

@@ -6,7 +6,7 @@
 //   netlink_spoofer oversized BYTES
 //       one datagram of BYTES bytes (a train of NLMSG_NOOP messages) to each destination
 //   netlink_spoofer fake-events
-//       a made-up transaction that deletes a rule of table ip flannel-ipv4 (DELRULE, then
+//       a made-up transaction that deletes a rule of table ip flannel-nftd-ipv4 (DELRULE, then
 //       NEWGEN naming pid 1), to each destination
 //
 // Prints "sent N datagram(s)"; exit 0, or 1 with the error.
@@ -79,7 +79,7 @@ std::vector<char> fake_events() {
   std::vector<char> out;
   constexpr std::uint16_t kSubsys = NFNL_SUBSYS_NFTABLES << 8;
   put_message(out, kSubsys | NFT_MSG_DELRULE, NFPROTO_IPV4, [](nlmsghdr* nlh) {
-    mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, "flannel-ipv4");
+    mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, "flannel-nftd-ipv4");
     mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, "postrtg");
     mnl_attr_put_u64(nlh, NFTA_RULE_HANDLE, htobe64(2));
   });

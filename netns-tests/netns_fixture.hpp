@@ -21,8 +21,8 @@ class NetnsTest : public testing::Test {
   }
   void TearDown() override { node_.reset(); }
 
-  FlannelNode& make_node(Stack stack) {
-    node_ = std::make_unique<FlannelNode>(stack);
+  FlannelNode& make_node(Stack stack, PodLinks pod_links = PodLinks::made_here) {
+    node_ = std::make_unique<FlannelNode>(stack, pod_links);
     return *node_;
   }
 

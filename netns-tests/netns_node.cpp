@@ -17,7 +17,8 @@ namespace {
 
 const Addresses kIpv4{
     .nft_family = "ip",
-    .table = "flannel-ipv4",
+    .table = "flannel-nftd-ipv4",
+    .flanneld_table = "flannel-ipv4",
     .cluster = "10.244.0.0/16",
     .lease = "10.244.1.0/24",
     .bridge = "10.244.1.1",
@@ -34,7 +35,8 @@ const Addresses kIpv4{
 
 const Addresses kIpv6{
     .nft_family = "ip6",
-    .table = "flannel-ipv6",
+    .table = "flannel-nftd-ipv6",
+    .flanneld_table = "flannel-ipv6",
     .cluster = "fd00:10:244::/56",
     .lease = "fd00:10:244:1::/64",
     .bridge = "fd00:10:244:1::1",
@@ -149,8 +151,9 @@ std::string normalized_listing(const std::string& nft_listing) {
   return std::regex_replace(nft_listing, counter, "counter packets 0 bytes 0");
 }
 
-FlannelNode::FlannelNode(Stack stack)
+FlannelNode::FlannelNode(Stack stack, PodLinks pod_links)
     : stack_(stack),
+      pod_links_(pod_links),
       prefix_(unique_prefix()),
       node_(prefix_ + "node"),
       pods_{Namespace(prefix_ + "pod1"), Namespace(prefix_ + "pod2")},
@@ -180,27 +183,30 @@ void FlannelNode::build_topology() const {
     ip(ns, {"ip", "link", "set", "lo", "up"});
   }
 
-  // The CNI bridge and two pods on it.
-  ip(node(), {"ip", "link", "add", "cni0", "type", "bridge"});
-  for (const Family family : {Family::ipv4, Family::ipv6}) {
-    const Addresses& a = addresses(family);
-    ip(node(), add_address(family, a.bridge, a.lease_prefix, "cni0"));
-  }
-  ip(node(), {"ip", "link", "set", "cni0", "up"});
-  for (int i = 0; i < 2; ++i) {
-    const std::string veth = "veth-pod" + std::to_string(i + 1);
-    // Created from inside the node namespace with the peer placed straight into the pod's:
-    // no link ever exists in the root namespace, not even briefly.
-    ip(node(),
-       {"ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", pod(i)});
-    ip(node(), {"ip", "link", "set", veth, "master", "cni0", "up"});
+  // The CNI bridge and two pods on it, unless the CNI plugins make them.
+  if (pod_links_ == PodLinks::made_here) {
+    ip(node(), {"ip", "link", "add", "cni0", "type", "bridge"});
     for (const Family family : {Family::ipv4, Family::ipv6}) {
       const Addresses& a = addresses(family);
-      ip(pod(i), add_address(family, a.pods[static_cast<std::size_t>(i)], a.lease_prefix, "eth0"));
+      ip(node(), add_address(family, a.bridge, a.lease_prefix, "cni0"));
     }
-    ip(pod(i), {"ip", "link", "set", "eth0", "up"});
-    ip(pod(i), {"ip", "-4", "route", "add", "default", "via", kIpv4.bridge});
-    ip(pod(i), {"ip", "-6", "route", "add", "default", "via", kIpv6.bridge});
+    ip(node(), {"ip", "link", "set", "cni0", "up"});
+    for (int i = 0; i < 2; ++i) {
+      const std::string veth = "veth-pod" + std::to_string(i + 1);
+      // Created from inside the node namespace with the peer placed straight into the pod's:
+      // no link ever exists in the root namespace, not even briefly.
+      ip(node(),
+         {"ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", pod(i)});
+      ip(node(), {"ip", "link", "set", veth, "master", "cni0", "up"});
+      for (const Family family : {Family::ipv4, Family::ipv6}) {
+        const Addresses& a = addresses(family);
+        ip(pod(i),
+           add_address(family, a.pods[static_cast<std::size_t>(i)], a.lease_prefix, "eth0"));
+      }
+      ip(pod(i), {"ip", "link", "set", "eth0", "up"});
+      ip(pod(i), {"ip", "-4", "route", "add", "default", "via", kIpv4.bridge});
+      ip(pod(i), {"ip", "-6", "route", "add", "default", "via", kIpv6.bridge});
+    }
   }
 
   // The uplink. Outside gets no route to the pod or cluster networks: a reply reaches a

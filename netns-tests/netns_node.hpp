@@ -33,11 +33,12 @@ std::vector<Family> families(Stack stack);
 
 // One family's addresses in the topology above, and the names flannel uses for it.
 struct Addresses {
-  std::string nft_family;  // "ip" / "ip6"
-  std::string table;       // "flannel-ipv4" / "flannel-ipv6"
-  std::string cluster;     // $C: 10.244.0.0/16
-  std::string lease;       // $P: 10.244.1.0/24
-  std::string bridge;      // cni0's address, the pods' gateway
+  std::string nft_family;      // "ip" / "ip6"
+  std::string table;           // "flannel-nftd-ipv4" / "flannel-nftd-ipv6"
+  std::string flanneld_table;  // flanneld's own: "flannel-ipv4" / "flannel-ipv6"
+  std::string cluster;         // $C: 10.244.0.0/16
+  std::string lease;           // $P: 10.244.1.0/24
+  std::string bridge;          // cni0's address, the pods' gateway
   std::array<std::string, 2> pods;
   std::string uplink_node;  // the node's address towards outside: what masquerade yields
   std::string outside;
@@ -92,9 +93,13 @@ std::vector<std::string> in_namespace(const std::string& ns, std::vector<std::st
 // meaning: same tables, chains, rules and comments in the same order.
 std::string normalized_listing(const std::string& nft_listing);
 
+// Who makes cni0 and the pods' links: the topology above, or the real CNI plugins as
+// kubelet would (netns-tests/cni_pods.hpp), which start from a node with neither.
+enum class PodLinks { made_here, by_cni };
+
 class FlannelNode {
  public:
-  explicit FlannelNode(Stack stack);
+  explicit FlannelNode(Stack stack, PodLinks pod_links = PodLinks::made_here);
   FlannelNode(const FlannelNode&) = delete;
   FlannelNode& operator=(const FlannelNode&) = delete;
 
@@ -151,6 +156,7 @@ class FlannelNode {
   void write_config();
 
   Stack stack_;
+  PodLinks pod_links_;
   std::string prefix_;
   TempDir dir_;
   Namespace node_;

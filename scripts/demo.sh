@@ -84,7 +84,7 @@ start_daemon() {
 
 say "starting flannel-nftd in the node, unprotected first (--protect=off): every change is repaired"
 start_daemon --protect=off
-in_node nft list table ip flannel-ipv4
+in_node nft list table ip flannel-nftd-ipv4
 
 ping_outside() {
   if ip netns exec "$pod" ping -c1 -W1 192.0.2.2 >/dev/null; then
@@ -96,18 +96,18 @@ ping_outside() {
 say "pod traffic to the outside is masqueraded"
 ping_outside
 
-handle_of() { in_node nft -a list chain ip flannel-ipv4 "$1" | grep -F "$2" | sed 's/.*# handle //'; }
+handle_of() { in_node nft -a list chain ip flannel-nftd-ipv4 "$1" | grep -F "$2" | sed 's/.*# handle //'; }
 
 say "an admin deletes one of our rules: nft delete rule ... (the masquerade rule)"
-in_node nft delete rule ip flannel-ipv4 postrtg handle "$(handle_of postrtg 'cluster to outside')"
+in_node nft delete rule ip flannel-nftd-ipv4 postrtg handle "$(handle_of postrtg 'cluster to outside')"
 settle; ping_outside
 
 say "a kube-proxy-like agent inserts a drop rule into our forward chain"
-in_node nft insert rule ip flannel-ipv4 forward ip saddr 10.244.1.2 drop
+in_node nft insert rule ip flannel-nftd-ipv4 forward ip saddr 10.244.1.2 drop
 settle; ping_outside
 
 say "someone changes our forward chain's policy to drop"
-in_node nft add chain ip flannel-ipv4 forward '{ type filter hook forward priority filter; policy drop; }'
+in_node nft add chain ip flannel-nftd-ipv4 forward '{ type filter hook forward priority filter; policy drop; }'
 settle
 
 say "an admin runs: nft flush ruleset"
@@ -118,7 +118,7 @@ say "flanneld gets a new lease (subnet.env replaced by rename, as flanneld does)
 sed 's/10.244.1.1/10.244.7.1/' "$workdir/subnet.env" >"$workdir/subnet.env.tmp"
 mv "$workdir/subnet.env.tmp" "$workdir/subnet.env"
 settle
-in_node nft list chain ip flannel-ipv4 postrtg | grep -F '10.244.7.0/24' | head -2
+in_node nft list chain ip flannel-nftd-ipv4 postrtg | grep -F '10.244.7.0/24' | head -2
 sed 's/10.244.7.1/10.244.1.1/' "$workdir/subnet.env" >"$workdir/subnet.env.tmp"
 mv "$workdir/subnet.env.tmp" "$workdir/subnet.env"
 settle
@@ -127,30 +127,30 @@ say "a repair war: a loop deletes our rule over and over for 4 seconds"
 end=$((SECONDS + 4))
 while [[ $SECONDS -lt $end ]]; do
   h=$(handle_of forward 'forward to cluster' || true)
-  [[ -n "$h" ]] && in_node nft delete rule ip flannel-ipv4 forward handle "$h" 2>/dev/null || true
+  [[ -n "$h" ]] && in_node nft delete rule ip flannel-nftd-ipv4 forward handle "$h" 2>/dev/null || true
 done
 echo "    (the daemon backs off instead of spinning a core; its CPU so far:" \
   "$(ps -o cputime= -p "$daemon_pid" | tr -d ' '))"
 settle 3
 say "after the war the tables are back"
-in_node nft list chain ip flannel-ipv4 forward
+in_node nft list chain ip flannel-nftd-ipv4 forward
 ping_outside
 
 say "restarting it with --protect (the default): the kernel itself refuses the same changes"
 kill "$daemon_pid"
 while kill -0 "$daemon_pid" 2>/dev/null; do sleep 0.1; done
 start_daemon --protect=auto
-if in_node nft list table ip flannel-ipv4 | grep -q 'flags owner'; then
+if in_node nft list table ip flannel-nftd-ipv4 | grep -q 'flags owner'; then
   refused() {
     echo "    \$ nft $*"
     in_node nft "$@" 2>&1 | head -1 | sed 's/^/    /' || true
   }
-  refused delete rule ip flannel-ipv4 postrtg handle "$(handle_of postrtg 'cluster to outside')"
-  refused insert rule ip flannel-ipv4 forward ip saddr 10.244.1.2 drop
-  refused delete table ip flannel-ipv4
+  refused delete rule ip flannel-nftd-ipv4 postrtg handle "$(handle_of postrtg 'cluster to outside')"
+  refused insert rule ip flannel-nftd-ipv4 forward ip saddr 10.244.1.2 drop
+  refused delete table ip flannel-nftd-ipv4
   echo "    \$ nft flush ruleset   (succeeds, and leaves our table alone)"
   in_node nft flush ruleset
-  in_node nft list table ip flannel-ipv4 | head -3
+  in_node nft list table ip flannel-nftd-ipv4 | head -3
   ping_outside
 else
   echo "    this kernel lacks \`flags owner, persist\` (Linux 6.9+): changes are repaired instead"

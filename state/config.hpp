@@ -41,7 +41,7 @@ struct RuleOptions {
   friend bool operator==(const RuleOptions&, const RuleOptions&) = default;
 };
 
-// One address family's inputs to the rules: $C and $P of DESIGN.md.
+// One address family's inputs to the rules: $C and $P of docs/design.md.
 struct FamilyNetworks {
   Cidr cluster;  // $C
   Cidr lease;    // $P, host bits cleared

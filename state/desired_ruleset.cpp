@@ -31,7 +31,8 @@ Action verdict(Action::Kind kind) {
   return Action{kind, false, {}};
 }
 
-// The iptables mode's FLANNEL-POSTRTG, which nftables mode must equal (DESIGN.md "The rules").
+// The iptables mode's FLANNEL-POSTRTG, which nftables mode must equal (docs/design.md "The
+// ruleset").
 Chain postrouting_chain(Family family, const FamilyNetworks& net, const RuleOptions& options) {
   const Cidr& cluster = net.cluster;
   const Cidr& lease = net.lease;

@@ -1,4 +1,4 @@
-// The rules of DESIGN.md as pure functions of the node's configuration.
+// The rules of docs/design.md as pure functions of the node's configuration.
 #pragma once
 
 #include <string_view>
@@ -8,10 +8,11 @@
 
 namespace fnft::state {
 
-// Upstream flannel's table and chain names, so a node migrating from flanneld's own
-// nftables mode is taken over in place.
-inline constexpr std::string_view kIpv4TableName = "flannel-ipv4";
-inline constexpr std::string_view kIpv6TableName = "flannel-ipv6";
+// The nftables mode's tables: names flanneld never opens (its own are `flannel-ipv4` and
+// `flannel-ipv6`, state/flanneld_tables.hpp), so holding them keeps nothing of flanneld's out.
+// The chains have flanneld's names.
+inline constexpr std::string_view kIpv4TableName = "flannel-nftd-ipv4";
+inline constexpr std::string_view kIpv6TableName = "flannel-nftd-ipv6";
 inline constexpr std::string_view kPostroutingChainName = "postrtg";
 inline constexpr std::string_view kForwardChainName = "forward";
 inline constexpr std::string_view kFlowtableName = "fastpath";

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "state/desired_ruleset.hpp"
+#include "state/flanneld_tables.hpp"
+
 namespace fnft::state {
 namespace {
 
@@ -28,10 +31,32 @@ bool family_carries(const NodeReading& node, const std::string& family) {
   return family == "inet";
 }
 
+// flanneld's own nftables chains (its --ip-masq, its --iptables-forward-rules) in its own
+// table: a second writer of the rules flannel-nftd keeps, which the daemon takes out while it
+// runs and flanneld writes again at each start.
+bool judge_flanneld_chain(const ForeignBaseChain& chain, std::vector<Finding>& findings) {
+  const bool flanneld_table = (chain.family == "ip" && chain.table == kFlanneldIpv4TableName) ||
+                              (chain.family == "ip6" && chain.table == kFlanneldIpv6TableName);
+  const bool masquerade = chain.chain == kPostroutingChainName;
+  if (!flanneld_table || (!masquerade && chain.chain != kForwardChainName)) return false;
+  findings.push_back(
+      {Severity::warning,
+       masquerade ? "flanneld masquerades pod traffic itself (its --ip-masq, nftables mode)"
+                  : "flanneld keeps forward accept rules itself (its --iptables-forward-rules, "
+                    "nftables mode)",
+       chain_name(chain),
+       std::string("run flanneld with ") +
+           (masquerade ? "--ip-masq=false" : "--iptables-forward-rules=false") +
+           " (kube-flannel.yml: the kube-flannel container's args); flannel-nftd takes this "
+           "chain out while it runs, and flanneld writes it again at each start"});
+  return true;
+}
+
 void judge_base_chains(const NodeReading& node, std::vector<Finding>& findings) {
   const std::string pods = clusters(node);
   for (const auto& chain : node.base_chains) {
     if (!family_carries(node, chain.family)) continue;
+    if (judge_flanneld_chain(chain, findings)) continue;
     // In the iptables mode our accept rules live in filter FORWARD itself, so its drop
     // policy is what they override.
     const bool ours_beside =
@@ -187,8 +212,9 @@ std::vector<Finding> diagnose(const NodeReading& node) {
                         "flanneld masquerades too (its --ip-masq): two writers of the same rules "
                         "that undo each other",
                         node.subnet_file + ": FLANNEL_IPMASQ=true",
-                        "start flanneld without --ip-masq (kube-flannel: remove it from the "
-                        "container's args) and let flannel-nftd masquerade"});
+                        "run flanneld with --ip-masq=false --iptables-forward-rules=false "
+                        "(kube-flannel.yml: the kube-flannel container's args) and let "
+                        "flannel-nftd keep those rules"});
   }
   judge_kernel_settings(node, findings);
   return findings;

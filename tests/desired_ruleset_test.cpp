@@ -1,5 +1,5 @@
 // The desired ruleset for flannel's sample configs, against golden files reviewed by hand
-// against DESIGN.md "The rules", plus the rule semantics that must hold for any config.
+// against docs/design.md "The ruleset", plus the rule semantics that must hold for any config.
 #include "state/desired_ruleset.hpp"
 
 #include <gtest/gtest.h>

@@ -54,5 +54,26 @@ TEST(Doctor, AnotherFamilysChainsMatterOnlyForTheFamiliesInUse) {
   EXPECT_EQ(diagnose(node).size(), 1u);
 }
 
+TEST(Doctor, FlanneldsOwnNftablesChainsAreNamedWithTheFlagThatEndsThem) {
+  NodeReading node = clean_node();
+  node.base_chains.push_back({"ip", "flannel-ipv4", "postrtg", "nat", "postrouting", 100, false,
+                              /*masquerades=*/true, false});
+  node.base_chains.push_back(
+      {"ip", "flannel-ipv4", "forward", "filter", "forward", 0, false, false, false});
+  const auto findings = diagnose(node);
+  ASSERT_EQ(findings.size(), 2u) << "one each, not also the generic masquerade finding";
+  EXPECT_EQ(findings[0].severity, Finding::Severity::warning);
+  EXPECT_NE(findings[0].what.find("flanneld masquerades pod traffic itself"), std::string::npos);
+  EXPECT_NE(findings[0].action.find("--ip-masq=false"), std::string::npos);
+  EXPECT_NE(findings[1].action.find("--iptables-forward-rules=false"), std::string::npos);
+
+  // Another table's chain of the same name is not flanneld's.
+  NodeReading other = clean_node();
+  other.base_chains.push_back(
+      {"ip", "someone", "postrtg", "nat", "postrouting", 100, false, true, false});
+  ASSERT_EQ(diagnose(other).size(), 1u);
+  EXPECT_EQ(diagnose(other)[0].what.find("flanneld"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace fnft::state

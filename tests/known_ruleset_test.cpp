@@ -20,7 +20,7 @@ Ruleset known() {
 }
 
 Deletion rule(std::string chain, std::uint64_t handle) {
-  return {Deletion::Kind::rule, Family::ipv4, "flannel-ipv4", std::move(chain), handle};
+  return {Deletion::Kind::rule, Family::ipv4, "flannel-nftd-ipv4", std::move(chain), handle};
 }
 
 Deletion table(Family family, std::string name) {
@@ -41,14 +41,14 @@ TEST(KnownRuleset, ATableGoesAfterItsRulesAndChainsAsTheKernelReportsThem) {
   const Table ours = ruleset.tables[0];
   // The kernel reports the table's deletion last; a table that still has chains is not
   // what the events describe.
-  EXPECT_FALSE(apply_deletion(ruleset, table(Family::ipv4, "flannel-ipv4")));
+  EXPECT_FALSE(apply_deletion(ruleset, table(Family::ipv4, "flannel-nftd-ipv4")));
   for (const auto& chain : ours.chains) {
     for (const auto& r : chain.rules)
       ASSERT_TRUE(apply_deletion(ruleset, rule(chain.name, r.handle)));
     ASSERT_TRUE(apply_deletion(
-        ruleset, {Deletion::Kind::chain, Family::ipv4, "flannel-ipv4", chain.name, 0}));
+        ruleset, {Deletion::Kind::chain, Family::ipv4, "flannel-nftd-ipv4", chain.name, 0}));
   }
-  EXPECT_TRUE(apply_deletion(ruleset, table(Family::ipv4, "flannel-ipv4")));
+  EXPECT_TRUE(apply_deletion(ruleset, table(Family::ipv4, "flannel-nftd-ipv4")));
   EXPECT_TRUE(ruleset.tables.empty());
 }
 
@@ -56,7 +56,7 @@ TEST(KnownRuleset, WhatWeNeverReadCannotBeDeleted) {
   Ruleset ruleset = known();
   EXPECT_FALSE(apply_deletion(ruleset, rule("postrtg", 999)));
   EXPECT_FALSE(apply_deletion(ruleset, rule("nope", 2)));
-  EXPECT_FALSE(apply_deletion(ruleset, table(Family::ipv6, "flannel-ipv6")));
+  EXPECT_FALSE(apply_deletion(ruleset, table(Family::ipv6, "flannel-nftd-ipv6")));
   EXPECT_EQ(ruleset, known());
 }
 

@@ -118,9 +118,14 @@ std::vector<const nftnl_expr*> expressions_of(const nftnl_rule* rule) {
   return exprs;
 }
 
+// The captures below were taken in tables named flannel-ipv4 / flannel-ipv6; a table's name is
+// only the first attribute of each message, so the tests encode ours under the same names.
+constexpr const char* kCapturedIpv4Table = "flannel-ipv4";
+constexpr const char* kCapturedIpv6Table = "flannel-ipv6";
+
 // The attributes (after nfgenmsg) of the NFT_MSG_NEWRULE messages `nft -f` (nftables 1.0.6,
-// libnftnl 1.2.4) sends for rules 1 and 5 of flannel-ipv4 postrtg and rule 5 of flannel-ipv6
-// postrtg of the dual-stack config below, captured with `nft --debug=mnl -f` in a netns.
+// libnftnl 1.2.4) sends for rules 1 and 5 of the IPv4 postrtg chain and rule 5 of the IPv6
+// postrtg chain of the dual-stack config below, captured with `nft --debug=mnl -f` in a netns.
 constexpr std::uint8_t kNftMarkRule[] = {
     0x11, 0x00, 0x01, 0x00, 0x66, 0x6c, 0x61, 0x6e, 0x6e, 0x65, 0x6c, 0x2d, 0x69, 0x70, 0x76, 0x34,
     0x00, 0x00, 0x00, 0x00, 0x0c, 0x00, 0x02, 0x00, 0x70, 0x6f, 0x73, 0x74, 0x72, 0x74, 0x67, 0x00,
@@ -268,7 +273,7 @@ INSTANTIATE_TEST_SUITE_P(BothFamilies, DesiredRules, ::testing::Values(Family::i
                          });
 
 // The fast path's rule, `ip saddr 10.244.0.0/16 ct state established counter flow add
-// @fastpath comment "..."` in flannel-ipv4 forward, and flowtable fastpath { hook ingress
+// @fastpath comment "..."` in the IPv4 forward chain, and flowtable fastpath { hook ingress
 // priority filter; devices = { lo, uplink }; counter; } as nft 1.0.6 sends them (captured
 // with `nft --debug=mnl -c -f`; this host's kernel refuses both, which does not change what
 // nft sends).
@@ -335,7 +340,7 @@ TEST(NftCodec, TheFastPathRuleIsByteForByteWhatNftSends) {
   ASSERT_NE(forward, nullptr);
   using Bytes = std::vector<std::uint8_t>;
   const Bytes ours =
-      our_rule_attributes(Family::ipv4, "flannel-ipv4", "forward", forward->rules.at(0));
+      our_rule_attributes(Family::ipv4, kCapturedIpv4Table, "forward", forward->rules.at(0));
   const Bytes nfts(std::begin(kNftOffloadRule), std::end(kNftOffloadRule));
   EXPECT_EQ(ours, nfts) << first_difference(ours, nfts);
 }
@@ -349,7 +354,7 @@ TEST(NftCodec, NftsFlowtableMessageDecodesToOurFlowtable) {
   const NftnlFlowtable parsed = make_flowtable();
   ASSERT_GE(nftnl_flowtable_nlmsg_parse(nlh, parsed.get()), 0);
   const DecodedFlowtable decoded = decode_flowtable(parsed.get());
-  EXPECT_EQ(decoded.table, "flannel-ipv4");
+  EXPECT_EQ(decoded.table, kCapturedIpv4Table);
   const state::Ruleset desired = state::desired_nft_ruleset(dual_stack_config(), fast_path());
   EXPECT_EQ(decoded.flowtable, desired.tables.at(0).flowtables.at(0));
 }
@@ -357,7 +362,7 @@ TEST(NftCodec, NftsFlowtableMessageDecodesToOurFlowtable) {
 TEST(NftCodec, FlowtablesRoundTripThroughNetlinkMessages) {
   for (const bool counter : {true, false}) {
     const state::Flowtable flowtable{"fastpath", -5, {"cni0", "eth0", "flannel.1"}, counter};
-    const NftnlFlowtable encoded = encode_flowtable(Family::ipv6, "flannel-ipv6", flowtable);
+    const NftnlFlowtable encoded = encode_flowtable(Family::ipv6, "flannel-nftd-ipv6", flowtable);
     std::vector<char> buffer(MNL_SOCKET_BUFFER_SIZE);
     nlmsghdr* nlh =
         nftnl_nlmsg_build_hdr(buffer.data(), NFT_MSG_NEWFLOWTABLE, NFPROTO_IPV6, NLM_F_CREATE, 1);
@@ -365,7 +370,7 @@ TEST(NftCodec, FlowtablesRoundTripThroughNetlinkMessages) {
     const NftnlFlowtable parsed = make_flowtable();
     ASSERT_GE(nftnl_flowtable_nlmsg_parse(nlh, parsed.get()), 0);
     const DecodedFlowtable decoded = decode_flowtable(parsed.get());
-    EXPECT_EQ(decoded.table, "flannel-ipv6");
+    EXPECT_EQ(decoded.table, "flannel-nftd-ipv6");
     EXPECT_EQ(decoded.flowtable, flowtable);
   }
 }
@@ -407,16 +412,16 @@ TEST(NftCodec, RuleMessagesAreByteForByteWhatNftSends) {
   const auto& v4 = desired.tables.at(0).chains.at(0).rules;
   const auto& v6 = desired.tables.at(1).chains.at(0).rules;
   using Bytes = std::vector<std::uint8_t>;
-  EXPECT_EQ(our_rule_attributes(Family::ipv4, "flannel-ipv4", "postrtg", v4.at(0)),
+  EXPECT_EQ(our_rule_attributes(Family::ipv4, kCapturedIpv4Table, "postrtg", v4.at(0)),
             Bytes(std::begin(kNftMarkRule), std::end(kNftMarkRule)));
-  EXPECT_EQ(our_rule_attributes(Family::ipv4, "flannel-ipv4", "postrtg", v4.at(4)),
+  EXPECT_EQ(our_rule_attributes(Family::ipv4, kCapturedIpv4Table, "postrtg", v4.at(4)),
             Bytes(std::begin(kNftIpv4MasqueradeRule), std::end(kNftIpv4MasqueradeRule)));
-  EXPECT_EQ(our_rule_attributes(Family::ipv6, "flannel-ipv6", "postrtg", v6.at(4)),
+  EXPECT_EQ(our_rule_attributes(Family::ipv6, kCapturedIpv6Table, "postrtg", v6.at(4)),
             Bytes(std::begin(kNftIpv6MasqueradeRule), std::end(kNftIpv6MasqueradeRule)));
 }
 
 TEST(NftCodec, TablePropertiesTheModelLacksAreNamed) {
-  const NftnlTable plain = encode_table(Family::ipv4, "flannel-ipv4");
+  const NftnlTable plain = encode_table(Family::ipv4, "flannel-nftd-ipv4");
   EXPECT_TRUE(unmodeled_table_properties(plain.get()).empty());
 
   // upstream flanneld's table: `comment "rules for flannel-ipv4"`; and someone's `flags dormant`.
@@ -432,7 +437,7 @@ TEST(NftCodec, TablePropertiesTheModelLacksAreNamed) {
 }
 
 TEST(NftCodec, TableProtectionIsReadAgainstOurOwnPort) {
-  const NftnlTable held = encode_table(Family::ipv4, "flannel-ipv4", state::Protection::held);
+  const NftnlTable held = encode_table(Family::ipv4, "flannel-nftd-ipv4", state::Protection::held);
   EXPECT_EQ(nftnl_table_get_u32(held.get(), NFTNL_TABLE_FLAGS),
             static_cast<std::uint32_t>(NFT_TABLE_F_OWNER) | kTableFlagPersist);
   nftnl_table_set_u32(held.get(), NFTNL_TABLE_OWNER, 4242);
@@ -443,7 +448,7 @@ TEST(NftCodec, TableProtectionIsReadAgainstOurOwnPort) {
   EXPECT_EQ(decode_table(held.get(), 77).protection, state::Protection::none);
   EXPECT_EQ(unmodeled_table_properties(held.get(), 77), std::vector<std::string>{"flags owner"});
   // Its owner gone: persist alone.
-  const NftnlTable orphan = encode_table(Family::ipv4, "flannel-ipv4");
+  const NftnlTable orphan = encode_table(Family::ipv4, "flannel-nftd-ipv4");
   nftnl_table_set_u32(orphan.get(), NFTNL_TABLE_FLAGS, kTableFlagPersist);
   EXPECT_EQ(decode_table(orphan.get(), 4242).protection, state::Protection::orphaned);
   EXPECT_TRUE(unmodeled_table_properties(orphan.get(), 4242).empty());
@@ -711,7 +716,7 @@ TEST(NftCodec, UnencodableRulesAreRejected) {
 // comment and a visible unknown, so the reconciler can delete it.
 TEST(NftCodec, RuleLibnftnlCannotParseDecodesAsUnknownWithHandle) {
   state::Rule rule = with_matches({}, state::Action::Kind::accept);
-  const NftnlRule encoded = encode_rule(Family::ipv4, "flannel-ipv4", "forward", rule);
+  const NftnlRule encoded = encode_rule(Family::ipv4, "flannel-nftd-ipv4", "forward", rule);
   nftnl_rule_set_u64(encoded.get(), NFTNL_RULE_HANDLE, 42);
   std::vector<char> buffer(MNL_SOCKET_BUFFER_SIZE);
   nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buffer.data(), NFT_MSG_NEWRULE, NFPROTO_IPV4, 0, 1);
@@ -722,7 +727,7 @@ TEST(NftCodec, RuleLibnftnlCannotParseDecodesAsUnknownWithHandle) {
   std::memcpy(name, "frobnic", 8);
 
   const DecodedRule decoded = decode_rule_message(nlh);
-  EXPECT_EQ(decoded.table, "flannel-ipv4");
+  EXPECT_EQ(decoded.table, "flannel-nftd-ipv4");
   EXPECT_EQ(decoded.chain, "forward");
   EXPECT_EQ(decoded.rule.handle, 42u);
   EXPECT_EQ(decoded.rule.comment, "test rule");
@@ -734,7 +739,7 @@ TEST(NftCodec, RuleLibnftnlCannotParseDecodesAsUnknownWithHandle) {
 TEST(NftCodec, RuleMessageDecodesLikeTheObject) {
   const state::Rule rule =
       with_matches({state::MarkMatch{0x4000, 0x4000}}, state::Action::Kind::return_);
-  const NftnlRule encoded = encode_rule(Family::ipv6, "flannel-ipv6", "postrtg", rule);
+  const NftnlRule encoded = encode_rule(Family::ipv6, "flannel-nftd-ipv6", "postrtg", rule);
   std::vector<char> buffer(MNL_SOCKET_BUFFER_SIZE);
   nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buffer.data(), NFT_MSG_NEWRULE, NFPROTO_IPV6, 0, 1);
   build_rule_payload(nlh, encoded.get());
@@ -747,7 +752,7 @@ TEST(NftAttrNames, NamesNestedAttributesByOffset) {
   const state::Rule rule =
       with_matches({state::AddressMatch{state::AddressField::saddr, false, cidr("10.244.0.0/16")}},
                    state::Action::Kind::accept);
-  const NftnlRule encoded = encode_rule(Family::ipv4, "flannel-ipv4", "forward", rule);
+  const NftnlRule encoded = encode_rule(Family::ipv4, "flannel-nftd-ipv4", "forward", rule);
   std::vector<char> buffer(MNL_SOCKET_BUFFER_SIZE);
   nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buffer.data(), NFT_MSG_NEWRULE, NFPROTO_IPV4, 0, 1);
   nftnl_rule_nlmsg_build_payload(nlh, encoded.get());
@@ -789,7 +794,7 @@ TEST(NftAttrNames, NamesTheFlowtableDeviceAnExtendedAckPointsAt) {
   state::Flowtable flowtable;
   flowtable.name = "fastpath";
   flowtable.devices = {"cni0", "veth1a2b", "uplink"};
-  const NftnlFlowtable encoded = encode_flowtable(Family::ipv4, "flannel-ipv4", flowtable);
+  const NftnlFlowtable encoded = encode_flowtable(Family::ipv4, "flannel-nftd-ipv4", flowtable);
   std::vector<char> buffer(MNL_SOCKET_BUFFER_SIZE);
   nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buffer.data(), NFT_MSG_NEWFLOWTABLE, NFPROTO_IPV4, 0, 1);
   nftnl_flowtable_nlmsg_build_payload(nlh, encoded.get());
@@ -830,7 +835,7 @@ TEST(NftCodec, ACommentWhoseLengthRunsPastTheUserdataIsNotRead) {
         std::vector<unsigned char>{1, 1, 'x', 0, 40}}) {
     std::vector<char> buffer(MNL_SOCKET_BUFFER_SIZE);
     nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buffer.data(), NFT_MSG_NEWRULE, NFPROTO_IPV4, 0, 1);
-    mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, "flannel-ipv4");
+    mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, "flannel-nftd-ipv4");
     mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, "forward");
     mnl_attr_put(nlh, NFTA_RULE_USERDATA, userdata.size(), userdata.data());
     EXPECT_EQ(decode_rule_message(nlh).rule.comment, "");

@@ -49,8 +49,8 @@ class EventBuilder {
 };
 
 NftEventAssembler assembler() {
-  return NftEventAssembler(
-      {{state::Family::ipv4, "flannel-ipv4", {}}, {state::Family::ipv6, "flannel-ipv6", {}}});
+  return NftEventAssembler({{state::Family::ipv4, "flannel-nftd-ipv4", {}},
+                            {state::Family::ipv6, "flannel-nftd-ipv6", {}}});
 }
 
 EventBuilder newgen(std::uint32_t portid) {
@@ -62,7 +62,7 @@ EventBuilder newgen(std::uint32_t portid) {
 TEST(NftEventAssembler, RuleDeletionInOurChainCompletesAtNewgenWithTheCommitter) {
   auto events = assembler();
   EventBuilder del(NFT_MSG_DELRULE, NFPROTO_IPV4, 77);
-  del.str(NFTA_RULE_TABLE, "flannel-ipv4").str(NFTA_RULE_CHAIN, "postrtg");
+  del.str(NFTA_RULE_TABLE, "flannel-nftd-ipv4").str(NFTA_RULE_CHAIN, "postrtg");
   EXPECT_FALSE(events.feed(del.get()));
   const auto done = events.feed(newgen(77).get());
   ASSERT_TRUE(done);
@@ -72,39 +72,42 @@ TEST(NftEventAssembler, RuleDeletionInOurChainCompletesAtNewgenWithTheCommitter)
   EXPECT_EQ(done->process_name, "nft");
   EXPECT_EQ(done->portid, 77u);
   ASSERT_EQ(done->touched.size(), 1u);
-  EXPECT_EQ(done->touched[0], "delrule ip flannel-ipv4 postrtg");
+  EXPECT_EQ(done->touched[0], "delrule ip flannel-nftd-ipv4 postrtg");
   ASSERT_EQ(done->touched_tables.size(), 1u);
   EXPECT_EQ(done->touched_tables[0].family, state::Family::ipv4);
-  EXPECT_EQ(done->touched_tables[0].name, "flannel-ipv4");
+  EXPECT_EQ(done->touched_tables[0].name, "flannel-nftd-ipv4");
 }
 
 TEST(NftEventAssembler, ATransactionThatOnlyDeletedNamesEachDeletionInOrder) {
   auto events = assembler();
   EventBuilder rule(NFT_MSG_DELRULE, NFPROTO_IPV4, 77);
-  rule.str(NFTA_RULE_TABLE, "flannel-ipv4")
+  rule.str(NFTA_RULE_TABLE, "flannel-nftd-ipv4")
       .str(NFTA_RULE_CHAIN, "forward")
       .u64(NFTA_RULE_HANDLE, 9);
   EventBuilder chain(NFT_MSG_DELCHAIN, NFPROTO_IPV4, 77);
-  chain.str(NFTA_CHAIN_TABLE, "flannel-ipv4").str(NFTA_CHAIN_NAME, "forward");
+  chain.str(NFTA_CHAIN_TABLE, "flannel-nftd-ipv4").str(NFTA_CHAIN_NAME, "forward");
   EventBuilder table(NFT_MSG_DELTABLE, NFPROTO_IPV4, 77);
-  table.str(NFTA_TABLE_NAME, "flannel-ipv4");
+  table.str(NFTA_TABLE_NAME, "flannel-nftd-ipv4");
   for (const auto* message : {rule.get(), chain.get(), table.get()}) events.feed(message);
   const auto done = events.feed(newgen(77).get());
   ASSERT_TRUE(done);
   EXPECT_TRUE(done->only_deletions);
   using Kind = state::Deletion::Kind;
-  EXPECT_EQ(done->deletions, (std::vector<state::Deletion>{
-                                 {Kind::rule, state::Family::ipv4, "flannel-ipv4", "forward", 9},
-                                 {Kind::chain, state::Family::ipv4, "flannel-ipv4", "forward", 0},
-                                 {Kind::table, state::Family::ipv4, "flannel-ipv4", "", 0}}));
+  EXPECT_EQ(done->deletions,
+            (std::vector<state::Deletion>{
+                {Kind::rule, state::Family::ipv4, "flannel-nftd-ipv4", "forward", 9},
+                {Kind::chain, state::Family::ipv4, "flannel-nftd-ipv4", "forward", 0},
+                {Kind::table, state::Family::ipv4, "flannel-nftd-ipv4", "", 0}}));
 }
 
 TEST(NftEventAssembler, AnAdditionToOursMeansTheDeletionsAreNotTheWholeStory) {
   auto events = assembler();
   EventBuilder del(NFT_MSG_DELRULE, NFPROTO_IPV4, 77);
-  del.str(NFTA_RULE_TABLE, "flannel-ipv4").str(NFTA_RULE_CHAIN, "forward").u64(NFTA_RULE_HANDLE, 9);
+  del.str(NFTA_RULE_TABLE, "flannel-nftd-ipv4")
+      .str(NFTA_RULE_CHAIN, "forward")
+      .u64(NFTA_RULE_HANDLE, 9);
   EventBuilder add(NFT_MSG_NEWRULE, NFPROTO_IPV4, 77);
-  add.str(NFTA_RULE_TABLE, "flannel-ipv4").str(NFTA_RULE_CHAIN, "forward");
+  add.str(NFTA_RULE_TABLE, "flannel-nftd-ipv4").str(NFTA_RULE_CHAIN, "forward");
   events.feed(del.get());
   events.feed(add.get());
   const auto done = events.feed(newgen(77).get());
@@ -123,7 +126,7 @@ TEST(NftEventAssembler, OtherTablesAndOtherFamiliesAreNotOurs) {
   EventBuilder other(NFT_MSG_NEWRULE, NFPROTO_IPV4, 5);
   other.str(NFTA_RULE_TABLE, "kube-proxy").str(NFTA_RULE_CHAIN, "services");
   EventBuilder same_name_inet(NFT_MSG_DELTABLE, NFPROTO_INET, 5);
-  same_name_inet.str(NFTA_TABLE_NAME, "flannel-ipv4");
+  same_name_inet.str(NFTA_TABLE_NAME, "flannel-nftd-ipv4");
   events.feed(other.get());
   events.feed(same_name_inet.get());
   const auto done = events.feed(newgen(5).get());
@@ -135,7 +138,7 @@ TEST(NftEventAssembler, OtherTablesAndOtherFamiliesAreNotOurs) {
 TEST(NftEventAssembler, EachNewgenStartsAFreshTransaction) {
   auto events = assembler();
   EventBuilder del(NFT_MSG_DELTABLE, NFPROTO_IPV6, 9);
-  del.str(NFTA_TABLE_NAME, "flannel-ipv6");
+  del.str(NFTA_TABLE_NAME, "flannel-nftd-ipv6");
   events.feed(del.get());
   ASSERT_TRUE(events.feed(newgen(9).get())->touched_owned);
   const auto next = events.feed(newgen(9).get());
@@ -206,7 +209,7 @@ TEST(NftEventAssembler, ARuleJumpingIntoAWatchedChainFromElsewhereCounts) {
 TEST(NftEventAssembler, ResetDropsAHalfAssembledTransaction) {
   auto events = assembler();
   EventBuilder del(NFT_MSG_DELCHAIN, NFPROTO_IPV4, 9);
-  del.str(NFTA_CHAIN_TABLE, "flannel-ipv4").str(NFTA_CHAIN_NAME, "forward");
+  del.str(NFTA_CHAIN_TABLE, "flannel-nftd-ipv4").str(NFTA_CHAIN_NAME, "forward");
   events.feed(del.get());
   events.reset();
   EXPECT_FALSE(events.feed(newgen(9).get())->touched_owned);

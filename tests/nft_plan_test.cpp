@@ -9,8 +9,8 @@
 namespace fnft::state {
 namespace {
 
-const std::vector<OwnedTable> kOwned = {{Family::ipv4, "flannel-ipv4"},
-                                        {Family::ipv6, "flannel-ipv6"}};
+const std::vector<OwnedTable> kOwned = {{Family::ipv4, "flannel-nftd-ipv4"},
+                                        {Family::ipv6, "flannel-nftd-ipv6"}};
 
 Ruleset desired() {
   NodeConfig config;
@@ -54,10 +54,11 @@ TEST(NftPlan, EqualStateNeedsNoOperation) {
 TEST(NftPlan, EmptyKernelGetsTableChainsAndRulesInOrder) {
   const auto plan = plan_nft_changes(desired(), Ruleset{}, kOwned);
   ASSERT_EQ(plan.size(), 1u + 1u + 6u + 1u + 2u) << plan_text(plan);
-  EXPECT_EQ(describe(plan[0]), "add table ip flannel-ipv4");
-  EXPECT_EQ(describe(plan[1]),
-            "add chain ip flannel-ipv4 postrtg { type nat hook postrouting priority srcnat; policy "
-            "accept; }");
+  EXPECT_EQ(describe(plan[0]), "add table ip flannel-nftd-ipv4");
+  EXPECT_EQ(
+      describe(plan[1]),
+      "add chain ip flannel-nftd-ipv4 postrtg { type nat hook postrouting priority srcnat; policy "
+      "accept; }");
   EXPECT_EQ(plan[2].kind, NftOperation::Kind::add_rule);
   EXPECT_EQ(plan[2].rule, desired().tables[0].chains[0].rules[0]);
 }
@@ -92,7 +93,7 @@ TEST(NftPlan, AFloodOfForeignRulesFlushesAndRefillsTheChain) {
   rules.insert(rules.end(), ours.begin() + 3, ours.end());
   const auto plan = plan_nft_changes(desired(), observed, kOwned);
   ASSERT_EQ(plan.size(), 1u + 6u) << plan_text(plan).substr(0, 2000);
-  EXPECT_EQ(describe(plan[0]), "flush chain ip flannel-ipv4 postrtg");
+  EXPECT_EQ(describe(plan[0]), "flush chain ip flannel-nftd-ipv4 postrtg");
   for (std::size_t i = 1; i < plan.size(); ++i) {
     EXPECT_EQ(plan[i].kind, NftOperation::Kind::add_rule);
     EXPECT_EQ(plan[i].rule, desired().tables[0].chains[0].rules[i - 1]);
@@ -157,7 +158,7 @@ TEST(NftPlan, MissingAndExtraRulesTogetherRewriteTheChain) {
   rules.push_back(foreign_rule());
   const auto plan = plan_nft_changes(desired(), observed, kOwned);
   ASSERT_FALSE(plan.empty());
-  EXPECT_EQ(describe(plan[0]), "flush chain ip flannel-ipv4 postrtg");
+  EXPECT_EQ(describe(plan[0]), "flush chain ip flannel-nftd-ipv4 postrtg");
 }
 
 TEST(NftPlan, ReorderedRulesAreRewritten) {
@@ -174,24 +175,26 @@ TEST(NftPlan, ChangedPolicyIsUpdatedInPlace) {
   observed.tables[0].chains[1].base->policy = Policy::drop;
   const auto plan = plan_nft_changes(desired(), observed, kOwned);
   ASSERT_EQ(plan.size(), 1u) << plan_text(plan);
-  EXPECT_EQ(describe(plan[0]),
-            "add chain ip flannel-ipv4 forward { type filter hook forward priority filter; policy "
-            "accept; }");
+  EXPECT_EQ(
+      describe(plan[0]),
+      "add chain ip flannel-nftd-ipv4 forward { type filter hook forward priority filter; policy "
+      "accept; }");
 }
 
 TEST(NftPlan, ChangedPriorityReplacesTheChain) {
   Ruleset observed = with_handles(desired());
   observed.tables[0].chains[1].base->priority = 10;
   const auto plan = plan_nft_changes(desired(), observed, kOwned);
-  EXPECT_EQ(plan_text(plan),
-            "flush chain ip flannel-ipv4 forward\n"
-            "delete chain ip flannel-ipv4 forward\n"
-            "add chain ip flannel-ipv4 forward { type filter hook forward priority filter; policy "
-            "accept; }\n"
-            "add rule ip flannel-ipv4 forward ip saddr 10.244.0.0/16 counter accept comment "
-            "\"forward from cluster\"\n"
-            "add rule ip flannel-ipv4 forward ip daddr 10.244.0.0/16 counter accept comment "
-            "\"forward to cluster\"\n");
+  EXPECT_EQ(
+      plan_text(plan),
+      "flush chain ip flannel-nftd-ipv4 forward\n"
+      "delete chain ip flannel-nftd-ipv4 forward\n"
+      "add chain ip flannel-nftd-ipv4 forward { type filter hook forward priority filter; policy "
+      "accept; }\n"
+      "add rule ip flannel-nftd-ipv4 forward ip saddr 10.244.0.0/16 counter accept comment "
+      "\"forward from cluster\"\n"
+      "add rule ip flannel-nftd-ipv4 forward ip daddr 10.244.0.0/16 counter accept comment "
+      "\"forward to cluster\"\n");
 }
 
 TEST(NftPlan, ForeignChainInOurTableIsRemovedAfterTheRulesThatJumpToIt) {
@@ -203,16 +206,16 @@ TEST(NftPlan, ForeignChainInOurTableIsRemovedAfterTheRulesThatJumpToIt) {
   observed.tables[0].chains.push_back(Chain{"sneaky", std::nullopt, {foreign_rule()}});
   const auto plan = plan_nft_changes(desired(), observed, kOwned);
   EXPECT_EQ(plan_text(plan),
-            "delete rule ip flannel-ipv4 postrtg handle 99 # jump sneaky\n"
-            "flush chain ip flannel-ipv4 sneaky\n"
-            "delete chain ip flannel-ipv4 sneaky\n");
+            "delete rule ip flannel-nftd-ipv4 postrtg handle 99 # jump sneaky\n"
+            "flush chain ip flannel-nftd-ipv4 sneaky\n"
+            "delete chain ip flannel-nftd-ipv4 sneaky\n");
 }
 
 TEST(NftPlan, OwnedTableNoLongerWantedIsDeleted) {
   Ruleset observed = with_handles(desired());
-  observed.tables.push_back(Table{Family::ipv6, "flannel-ipv6", {}, {}});
+  observed.tables.push_back(Table{Family::ipv6, "flannel-nftd-ipv6", {}, {}});
   const auto plan = plan_nft_changes(desired(), observed, kOwned);
-  EXPECT_EQ(plan_text(plan), "delete table ip6 flannel-ipv6\n");
+  EXPECT_EQ(plan_text(plan), "delete table ip6 flannel-nftd-ipv6\n");
 }
 
 TEST(NftPlan, TablesWeDoNotOwnAreNeverTouched) {
@@ -230,29 +233,32 @@ namespace {
 TEST(NftPlanFastPath, AFlowtableComesBeforeTheRulesThatUseIt) {
   const auto plan = plan_nft_changes(desired_with_fast_path({"cni0", "eth0"}), Ruleset{}, kOwned);
   ASSERT_GE(plan.size(), 3u) << plan_text(plan);
-  EXPECT_EQ(describe(plan[1]),
-            "add flowtable ip flannel-ipv4 fastpath { hook ingress priority filter; devices = { "
-            "cni0, eth0 }; counter; }");
+  EXPECT_EQ(
+      describe(plan[1]),
+      "add flowtable ip flannel-nftd-ipv4 fastpath { hook ingress priority filter; devices = { "
+      "cni0, eth0 }; counter; }");
 }
 
 TEST(NftPlanFastPath, NewAndGoneDevicesChangeTheFlowtableInPlace) {
   Ruleset observed = with_handles(desired_with_fast_path({"cni0", "eth0", "veth-gone"}));
   const auto plan =
       plan_nft_changes(desired_with_fast_path({"cni0", "eth0", "veth-new"}), observed, kOwned);
-  EXPECT_EQ(plan_text(plan),
-            "delete flowtable ip flannel-ipv4 fastpath { devices = { veth-gone }; }\n"
-            "add flowtable ip flannel-ipv4 fastpath { hook ingress priority filter; devices = { "
-            "veth-new }; counter; }\n");
+  EXPECT_EQ(
+      plan_text(plan),
+      "delete flowtable ip flannel-nftd-ipv4 fastpath { devices = { veth-gone }; }\n"
+      "add flowtable ip flannel-nftd-ipv4 fastpath { hook ingress priority filter; devices = { "
+      "veth-new }; counter; }\n");
 }
 
 TEST(NftPlanFastPath, AFlowtableWithOtherFlagsIsReplacedAndItsRuleWithIt) {
   Ruleset observed = with_handles(desired_with_fast_path({"cni0"}, /*counter=*/false));
   const auto plan = plan_nft_changes(desired_with_fast_path({"cni0"}), observed, kOwned);
-  EXPECT_EQ(describe(plan.at(0)), "flush chain ip flannel-ipv4 forward");
-  EXPECT_EQ(describe(plan.at(1)), "delete flowtable ip flannel-ipv4 fastpath");
-  EXPECT_EQ(describe(plan.at(2)),
-            "add flowtable ip flannel-ipv4 fastpath { hook ingress priority filter; devices = { "
-            "cni0 }; counter; }");
+  EXPECT_EQ(describe(plan.at(0)), "flush chain ip flannel-nftd-ipv4 forward");
+  EXPECT_EQ(describe(plan.at(1)), "delete flowtable ip flannel-nftd-ipv4 fastpath");
+  EXPECT_EQ(
+      describe(plan.at(2)),
+      "add flowtable ip flannel-nftd-ipv4 fastpath { hook ingress priority filter; devices = { "
+      "cni0 }; counter; }");
   EXPECT_EQ(plan.at(3).kind, NftOperation::Kind::add_rule);
   EXPECT_EQ(plan.at(3).rule.action.kind, Action::Kind::offload);
 }
@@ -263,14 +269,14 @@ TEST(NftPlanFastPath, TurningTheFastPathOffRemovesTheRuleThenTheFlowtable) {
   ASSERT_EQ(plan.size(), 2u) << plan_text(plan);
   EXPECT_EQ(plan.at(0).kind, NftOperation::Kind::delete_rule);  // the offload rule, by handle
   EXPECT_EQ(plan.at(0).rule.action.kind, Action::Kind::offload);
-  EXPECT_EQ(describe(plan.at(1)), "delete flowtable ip flannel-ipv4 fastpath");
+  EXPECT_EQ(describe(plan.at(1)), "delete flowtable ip flannel-nftd-ipv4 fastpath");
 }
 
 TEST(NftPlanFastPath, AForeignFlowtableInOurTableIsDeleted) {
   Ruleset observed = with_handles(desired());
   observed.tables[0].flowtables.push_back(Flowtable{"theirs", 10, {"eth9"}, false});
   const auto plan = plan_nft_changes(desired(), observed, kOwned);
-  EXPECT_EQ(plan_text(plan), "delete flowtable ip flannel-ipv4 theirs\n");
+  EXPECT_EQ(plan_text(plan), "delete flowtable ip flannel-nftd-ipv4 theirs\n");
 }
 
 Ruleset with_protection(Ruleset ruleset, Protection protection) {
@@ -282,7 +288,7 @@ TEST(NftPlanProtection, AMissingTableIsCreatedHeld) {
   const auto plan =
       plan_nft_changes(with_protection(desired(), Protection::held), Ruleset{}, kOwned);
   ASSERT_FALSE(plan.empty());
-  EXPECT_EQ(describe(plan[0]), "add table ip flannel-ipv4 { flags owner, persist; }");
+  EXPECT_EQ(describe(plan[0]), "add table ip flannel-nftd-ipv4 { flags owner, persist; }");
 }
 
 TEST(NftPlanProtection, AHeldTableAsDesiredNeedsNothing) {
@@ -294,7 +300,7 @@ TEST(NftPlanProtection, AnOrphanIsTakenBackInPlaceAndOnlyItsDifferencesPlanned) 
   Ruleset orphan = with_protection(with_handles(desired()), Protection::orphaned);
   EXPECT_EQ(
       plan_text(plan_nft_changes(with_protection(desired(), Protection::held), orphan, kOwned)),
-      "add table ip flannel-ipv4 { flags owner, persist; }\n");
+      "add table ip flannel-nftd-ipv4 { flags owner, persist; }\n");
   // A difference inside it is planned as for any table, after the claim.
   postrtg(orphan).rules.insert(postrtg(orphan).rules.begin(), foreign_rule());
   const auto plan = plan_nft_changes(with_protection(desired(), Protection::held), orphan, kOwned);
@@ -313,7 +319,7 @@ TEST(NftPlanProtection, AnUnprotectedTableIsReplacedInOneBatchToBeHeld) {
               rebuilt.insert(rebuilt.begin(), plan[0]);
               return rebuilt;
             }()));
-  EXPECT_EQ(describe(plan[0]), "delete table ip flannel-ipv4");
+  EXPECT_EQ(describe(plan[0]), "delete table ip flannel-nftd-ipv4");
 }
 
 TEST(NftPlanProtection, ProtectionNoLongerWantedReplacesTheTable) {
@@ -321,15 +327,15 @@ TEST(NftPlanProtection, ProtectionNoLongerWantedReplacesTheTable) {
     const auto plan =
         plan_nft_changes(desired(), with_protection(with_handles(desired()), protection), kOwned);
     ASSERT_GE(plan.size(), 2u) << plan_text(plan);
-    EXPECT_EQ(describe(plan[0]), "delete table ip flannel-ipv4") << to_string(protection);
-    EXPECT_EQ(describe(plan[1]), "add table ip flannel-ipv4") << to_string(protection);
+    EXPECT_EQ(describe(plan[0]), "delete table ip flannel-nftd-ipv4") << to_string(protection);
+    EXPECT_EQ(describe(plan[1]), "add table ip flannel-nftd-ipv4") << to_string(protection);
   }
 }
 
 TEST(NftPlanProtection, AHeldTableNoLongerWantedIsDeleted) {
   EXPECT_EQ(plan_text(plan_nft_changes(
                 Ruleset{}, with_protection(with_handles(desired()), Protection::held), kOwned)),
-            "delete table ip flannel-ipv4\n");
+            "delete table ip flannel-nftd-ipv4\n");
 }
 
 }  // namespace

@@ -45,7 +45,7 @@ void put_expression(nlmsghdr* nlh, const char* kind, auto&& data) {
 
 Message rule_with(const char* kind, auto&& data) {
   Message message(NFT_MSG_NEWRULE);
-  mnl_attr_put_strz(message.nlh(), NFTA_RULE_TABLE, "flannel-ipv4");
+  mnl_attr_put_strz(message.nlh(), NFTA_RULE_TABLE, "flannel-nftd-ipv4");
   mnl_attr_put_strz(message.nlh(), NFTA_RULE_CHAIN, "forward");
   nlattr* list = mnl_attr_nest_start(message.nlh(), NFTA_RULE_EXPRESSIONS);
   put_expression(message.nlh(), kind, data);
@@ -139,7 +139,7 @@ TEST(NftnlShape, RefusesATableNameWithoutItsNulAndAFlagsOfTheWrongSize) {
   EXPECT_EQ(nftnl_shape_of(flags.get()), NftnlShape::refused);
   Message good(NFT_MSG_NEWTABLE);
   nftnl_table_nlmsg_build_payload(good.nlh(),
-                                  encode_table(state::Family::ipv4, "flannel-ipv4").get());
+                                  encode_table(state::Family::ipv4, "flannel-nftd-ipv4").get());
   EXPECT_EQ(nftnl_shape_of(good.get()), NftnlShape::accepted);
 }
 

@@ -25,8 +25,8 @@ wait_for() {
   done
 }
 rules_in_place() {
-  nft list table ip flannel-ipv4 2>/dev/null | grep -q 'masquerade' &&
-    nft list table ip flannel-ipv4 | grep -q 'ip saddr 10.244.0.0/16 counter packets [0-9]* bytes [0-9]* accept'
+  nft list table ip flannel-nftd-ipv4 2>/dev/null | grep -q 'masquerade' &&
+    nft list table ip flannel-nftd-ipv4 | grep -q 'ip saddr 10.244.0.0/16 counter packets [0-9]* bytes [0-9]* accept'
 }
 is_active() { [[ $(prop ActiveState) == active ]]; }
 main_pid_changed_from() { local pid; pid=$(prop MainPID); [[ $pid != 0 && $pid != "$1" ]] && is_active; }
@@ -77,7 +77,7 @@ check "the metrics socket systemd passed in answers /healthz" \
   bash -c 'curl -sf http://127.0.0.1:9478/healthz >/dev/null'
 
 # --- another process deletes our table: refused (held) or repaired
-if nft delete table ip flannel-ipv4 2>/dev/null; then
+if nft delete table ip flannel-nftd-ipv4 2>/dev/null; then
   check "a deleted table is repaired" wait_for 5 rules_in_place
 else
   pass "nft delete table is refused: the daemon holds its tables"
