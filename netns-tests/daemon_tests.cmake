@@ -29,6 +29,8 @@ add_executable(netns_daemon_tests
   ${CMAKE_CURRENT_LIST_DIR}/daemon_protect_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/daemon_status_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/daemon_doctor_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/daemon_neighbours_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cni_pods.cpp
   ${CMAKE_CURRENT_LIST_DIR}/table_flags.cpp
 )
 target_include_directories(netns_daemon_tests PRIVATE ${PROJECT_SOURCE_DIR})
@@ -39,8 +41,10 @@ target_compile_definitions(netns_daemon_tests PRIVATE
   FNFT_BINARY="$<TARGET_FILE:flannel-nftd>"
   FNFT_PROBE_BINARY="$<TARGET_FILE:traffic_probe>"
   FNFT_COMMITTER_BINARY="$<TARGET_FILE:nft_committer>"
-  FNFT_SPOOFER_BINARY="$<TARGET_FILE:netlink_spoofer>")
-add_dependencies(netns_daemon_tests flannel-nftd traffic_probe nft_committer netlink_spoofer)
+  FNFT_SPOOFER_BINARY="$<TARGET_FILE:netlink_spoofer>"
+  FNFT_FLANNELD_REPLAY_BINARY="$<TARGET_FILE:flanneld_replay>")
+add_dependencies(netns_daemon_tests flannel-nftd traffic_probe nft_committer netlink_spoofer
+                 flanneld_replay)
 
 # Serial, like netns_tests: the CPU-time prints and packet streams want the machine to
 # themselves. The repair-war test alone waits up to ~40 s for the daemon's backoff.
