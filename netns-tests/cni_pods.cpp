@@ -6,6 +6,16 @@
 
 namespace fnft::netns_test {
 
+FlannelCniInputs test_node_cni_inputs(const std::string& ipv4_lease, const std::string& ipv6_lease,
+                                      std::optional<bool> delegate_ip_masq) {
+  FlannelCniInputs inputs;
+  inputs.leases = {ipv4_lease, ipv6_lease};
+  inputs.networks = {addresses(Family::ipv4).cluster, addresses(Family::ipv6).cluster};
+  inputs.flannel_ipmasq = false;
+  inputs.delegate_ip_masq = delegate_ip_masq;
+  return inputs;
+}
+
 nlohmann::json flannel_bridge_delegate(const FlannelCniInputs& inputs,
                                        const std::string& ipam_data_dir) {
   nlohmann::json ranges = nlohmann::json::array();

@@ -32,6 +32,12 @@ struct FlannelCniInputs {
   std::optional<bool> delegate_ip_masq;
 };
 
+// The README's recipe on the test node's networks (netns_node.hpp): flanneld with
+// --ip-masq=false (FLANNEL_IPMASQ=false) and the delegate's "ipMasq": false, or the delegate
+// as kube-flannel.yml ships it when `delegate_ip_masq` is unset.
+FlannelCniInputs test_node_cni_inputs(const std::string& ipv4_lease, const std::string& ipv6_lease,
+                                      std::optional<bool> delegate_ip_masq = false);
+
 // The bridge plugin's network configuration the flannel plugin hands over for `inputs`
 // (kube-flannel.yml's delegate: hairpinMode, isDefaultGateway; the plugin adds name, type,
 // ipMasq, mtu, isGateway and the host-local ranges and routes).

@@ -73,16 +73,6 @@ class DaemonNeighboursTest : public DaemonTest {
     return testing::AssertionFailure() << "flanneld did not exit 0\n" << stopped.describe();
   }
 
-  FlannelCniInputs cni_inputs(const std::string& ipv4_lease, const std::string& ipv6_lease,
-                              std::optional<bool> delegate_ip_masq) const {
-    FlannelCniInputs inputs;
-    inputs.leases = {ipv4_lease, ipv6_lease};
-    inputs.networks = {"10.244.0.0/16", "fd00:10:244::/56"};
-    inputs.flannel_ipmasq = false;  // flanneld --ip-masq=false writes it so
-    inputs.delegate_ip_masq = delegate_ip_masq;
-    return inputs;
-  }
-
   // The nat chains the bridge plugin made for its own masquerade, in both iptables-nft tables.
   std::string cni_masquerade_chains() const {
     std::string chains;
@@ -163,7 +153,7 @@ TEST_P(DaemonBesideFlanneldTest, FlanneldStartsRestartsAndChangesLeaseWhileOurRu
   start_daemon(options);
 
   CniPods pods(node());
-  const auto pod = pods.add(0, cni_inputs("10.244.1.0/24", "fd00:10:244:1::/64", false),
+  const auto pod = pods.add(0, test_node_cni_inputs("10.244.1.0/24", "fd00:10:244:1::/64", false),
                             {{kHostPort, kPodPort, "tcp"}});
   ASSERT_EQ(pod.size(), 2U);
   EXPECT_EQ(cni_masquerade_chains(), "") << "the delegate says \"ipMasq\": false";
@@ -208,7 +198,7 @@ TEST_P(DaemonBesideFlanneldTest, FlanneldStartsRestartsAndChangesLeaseWhileOurRu
                                           addresses(Family::ipv4).remote_link_node});
   node().run_in_checked(node().remote(), {"ip", "route", "add", kNewIpv6Lease, "via",
                                           addresses(Family::ipv6).remote_link_node});
-  const auto moved = pods.add(0, cni_inputs(kNewIpv4Lease, kNewIpv6Lease, false));
+  const auto moved = pods.add(0, test_node_cni_inputs(kNewIpv4Lease, kNewIpv6Lease, false));
   ASSERT_EQ(moved.size(), 2U);
   EXPECT_THAT(moved[0], testing::StartsWith("10.244.5."));
   EXPECT_TRUE(pod_egress_is_masqueraded());
@@ -235,7 +225,8 @@ TEST_F(DaemonNeighboursTest, TheBridgePluginsOwnMasqueradeIsNamedWithItsFix) {
   const std::string control_socket = config_dir() + "/control.sock";
   start_daemon({"--control-socket=" + control_socket});
   CniPods pods(node());
-  const auto pod = pods.add(0, cni_inputs("10.244.1.0/24", "fd00:10:244:1::/64", std::nullopt));
+  const auto pod =
+      pods.add(0, test_node_cni_inputs("10.244.1.0/24", "fd00:10:244:1::/64", std::nullopt));
   ASSERT_THAT(cni_masquerade_chains(), HasSubstr("CNI-"));
 
   const SourceSeen seen = source_at_remote_pod(Family::ipv4);

@@ -63,11 +63,12 @@ add_executable(netns_fast_path_tests
   ${CMAKE_CURRENT_LIST_DIR}/daemon_process.cpp
   ${CMAKE_CURRENT_LIST_DIR}/daemon_fixture.cpp
   ${CMAKE_CURRENT_LIST_DIR}/fast_path_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cni_pods.cpp
   ${CMAKE_CURRENT_LIST_DIR}/link_watcher_test.cpp
 )
 target_include_directories(netns_fast_path_tests PRIVATE ${PROJECT_SOURCE_DIR})
 target_link_libraries(netns_fast_path_tests PRIVATE fnft_daemon fnft_warnings GTest::gtest
-                      GTest::gmock)
+                      GTest::gmock nlohmann_json::nlohmann_json)
 target_compile_definitions(netns_fast_path_tests PRIVATE
   FNFT_BINARY="$<TARGET_FILE:flannel-nftd>"
   FNFT_PROBE_BINARY="$<TARGET_FILE:traffic_probe>")

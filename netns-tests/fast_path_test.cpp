@@ -14,6 +14,7 @@
 
 #include "daemon/nftables_backend.hpp"
 #include "netlink/nfnl_socket.hpp"
+#include "netns-tests/cni_pods.hpp"
 #include "netns-tests/daemon_fixture.hpp"
 #include "netns-tests/in_namespace.hpp"
 #include "netns-tests/traffic.hpp"
@@ -55,8 +56,8 @@ class FastPathTest : public DaemonTest {
 
   // A node with default routes and a real flannel.1 (VXLAN) to the remote node, as flanneld
   // leaves one, and conntrack accounting on (what `flags counter` keeps counting).
-  const FlannelNode& make_fast_path_node(Stack stack) {
-    const FlannelNode& node = make_daemon_node(stack);
+  const FlannelNode& make_fast_path_node(Stack stack, PodLinks pod_links = PodLinks::made_here) {
+    const FlannelNode& node = make_daemon_node(stack, /*nftables=*/true, pod_links);
     node.add_default_routes();
     node.use_vxlan_to_remote();
     node.run_in_checked(node.node(), {"sysctl", "-qw", "net.netfilter.nf_conntrack_acct=1"});
@@ -279,6 +280,30 @@ TEST_F(FastPathTest, TheDevicesFollowTwoHundredPodsComingAndGoing) {
   std::cout << "[ measured ] 200 veths created, 100 + 100 deleted: " << updates
             << " device set update(s)\n";
   EXPECT_THAT(daemon().log_lines(" failed"), testing::IsEmpty()) << report();
+  EXPECT_TRUE(pod_egress_is_masqueraded());
+}
+
+// The veths the real bridge plugin makes (names it picks, on a cni0 it creates with the
+// first pod) join the flowtable, and leave it with CNI DEL.
+TEST_F(FastPathTest, TheDevicesFollowThePodsTheRealCniPluginsMake) {
+  make_fast_path_node(Stack::ipv4, PodLinks::by_cni);
+  start_fast_path_daemon();
+  const auto before = flowtable_devices(Family::ipv4);
+  EXPECT_EQ(before.count("cni0"), 0U) << "no pod yet, so no cni0";
+  CniPods pods(node());
+  const auto inputs = test_node_cni_inputs("10.244.1.0/24", "fd00:10:244:1::/64");
+  pods.add(0, inputs);
+  pods.add(1, inputs);
+  ASSERT_TRUE(devices_become_live(Family::ipv4, 10s));
+  const auto with_pods = flowtable_devices(Family::ipv4);
+  const auto veths = std::count_if(with_pods.begin(), with_pods.end(), [](const std::string& name) {
+    return name.starts_with("veth");
+  });
+  EXPECT_EQ(veths, 2) << joined(with_pods);
+  EXPECT_EQ(with_pods.count("cni0"), 1U) << joined(with_pods);
+  pods.remove(1);  // pod 0 stays: pod_egress_is_masqueraded sends from it
+  ASSERT_TRUE(devices_become_live(Family::ipv4, 10s));
+  EXPECT_EQ(flowtable_devices(Family::ipv4).size(), with_pods.size() - 1) << report();
   EXPECT_TRUE(pod_egress_is_masqueraded());
 }
 
