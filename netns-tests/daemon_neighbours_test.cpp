@@ -186,6 +186,12 @@ TEST_P(DaemonBesideFlanneldTest, FlanneldStartsRestartsAndChangesLeaseWhileOurRu
   EXPECT_THAT(tracked.out, HasSubstr("dst=" + addresses(Family::ipv4).uplink_node))
       << "one entry, its reply to the uplink address: masqueraded once\n"
       << tracked.describe();
+  std::cout << "[ conntrack ] pod -> outside, the recipe: " << tracked.out;
+  std::cout << "[ conntrack ] pod -> remote pod, the recipe: "
+            << node()
+                   .run_in(node().node(), {"conntrack", "-L", "-p", "udp", "--orig-src", pod[0],
+                                           "--orig-dst", addresses(Family::ipv4).remote_pod})
+                   .out;
 
   // The lease change.
   pods.remove(0);
@@ -230,6 +236,15 @@ TEST_F(DaemonNeighboursTest, TheBridgePluginsOwnMasqueradeIsNamedWithItsFix) {
   ASSERT_THAT(cni_masquerade_chains(), HasSubstr("CNI-"));
 
   const SourceSeen seen = source_at_remote_pod(Family::ipv4);
+  for (const auto& destination :
+       {addresses(Family::ipv4).outside, addresses(Family::ipv4).remote_pod}) {
+    if (destination == addresses(Family::ipv4).outside) pod_egress_is_masqueraded();
+    const RunResult tracked = node().run_in(
+        node().node(),
+        {"conntrack", "-L", "-p", "udp", "--orig-src", pod[0], "--orig-dst", destination});
+    std::cout << "[ conntrack ] pod -> " << destination
+              << ", the shipped delegate: " << tracked.out;
+  }
   EXPECT_EQ(seen.source, addresses(Family::ipv4).remote_link_node)
       << "the bridge plugin's masquerade hides the pod from the other node\n"
       << seen.describe();
