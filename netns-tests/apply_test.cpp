@@ -61,21 +61,24 @@ TEST_P(ApplyTest, ReapplyCommitsNothing) {
   // event" is not just "the monitor had not caught up yet".
   // `timeout`: nft monitor never exits by itself, and must not outlive a killed test.
   BackgroundProcess monitor = node.spawn_in(node.node(), {"timeout", "60", "nft", "monitor"});
-  // Returns the sentinel table's name, or "" when the monitor never showed it.
-  auto commit_sentinel = [&](const std::string& base) -> std::string {
-    // Repeated until the monitor shows it, since the monitor may still be subscribing; a
-    // fresh name each time, so an earlier attempt's events cannot pass for this one's.
-    for (int attempt = 0; attempt < 50; ++attempt) {
+  // Returns the sentinel table's name, or "" when the monitor never showed it. The first is
+  // repeated until the monitor shows it, since the monitor may still be subscribing (a fresh
+  // name each time, so an earlier attempt's events cannot pass for this one's); once it has
+  // shown one, it misses nothing, so the second is committed once and waited for as long as
+  // the test may take: a slow kernel is not a commit of the second apply's.
+  auto commit_sentinel = [&](const std::string& base, int attempts,
+                             std::chrono::milliseconds wait) -> std::string {
+    for (int attempt = 0; attempt < attempts; ++attempt) {
       const std::string name = base + "-" + std::to_string(attempt);
       node.run_in_checked(node.node(), {"nft", "add", "table", "inet", name});
-      if (monitor.wait_for_stdout("add table inet " + name + "\n", 100ms)) return name;
+      if (monitor.wait_for_stdout("add table inet " + name + "\n", wait)) return name;
     }
     return "";
   };
-  const std::string before = commit_sentinel("fnft-sentinel-before");
+  const std::string before = commit_sentinel("fnft-sentinel-before", 50, 100ms);
   ASSERT_FALSE(before.empty()) << monitor.describe();
   const RunResult second = apply(node);
-  const std::string after = commit_sentinel("fnft-sentinel-after");
+  const std::string after = commit_sentinel("fnft-sentinel-after", 1, 50s);
   ASSERT_FALSE(after.empty()) << monitor.describe();
   const RunResult events = monitor.stop(SIGTERM);
 

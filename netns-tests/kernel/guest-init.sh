@@ -1,7 +1,8 @@
 #!/bin/bash
 # PID 1 of the project's User-mode Linux guest (see uml.sh). The guest's root is the host's
 # root over hostfs, read-only; this gives it fresh tmpfs where programs write (/tmp, /run,
-# /var/tmp, /dev/shm), the checkout read-write at its own path, runs the command uml.sh wrote
+# /var/tmp, /dev/shm), the checkout, the build tree and the current directory read-write at
+# their own paths (uml.sh's shared_directories), runs the command uml.sh wrote
 # with the guest's stdout/stderr on the host's, records its exit code, and powers off.
 # Arguments (from the kernel command line): the per-run directory on the host.
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
@@ -28,7 +29,13 @@ mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
 ln -sf /proc/self/fd /dev/fd
 mkdir -p /run/fnft-uml && mount -t hostfs -o "$run_dir" none /run/fnft-uml || fail "hostfs $run_dir"
 source /run/fnft-uml/env || fail "no $run_dir/env"
-mkdir -p "$FNFT_UML_CWD" && mount -t hostfs -o "$FNFT_UML_CWD" none "$FNFT_UML_CWD" || fail "hostfs $FNFT_UML_CWD"
+# Sorted, so a directory inside another is visible through it already and is skipped.
+mounted=()
+for dir in "${FNFT_UML_SHARED[@]}"; do
+  for parent in "${mounted[@]}"; do [[ $dir == "$parent" || $dir == "$parent"/* ]] && continue 2; done
+  mkdir -p "$dir" && mount -t hostfs -o "$dir" none "$dir" || fail "hostfs $dir"
+  mounted+=("$dir")
+done
 ip link set lo up
 # con1 and con2 are the host's stdout and stderr; raw, so output is passed on unchanged.
 stty -F /dev/tty1 raw -echo

@@ -9,7 +9,8 @@
 #                                             directory and exits with CMD's exit code
 #
 # In the guest: / is the host's root, read-only; /tmp, /run, /var/tmp and /dev/shm are fresh
-# tmpfs; the current directory is the host's, read-write, at the same path; no network device.
+# tmpfs; the checkout, the build tree and the current directory are the host's, read-write,
+# at the same paths (wherever they are); no network device.
 # Exit codes: CMD's; 124 the guest outlived FNFT_UML_TIMEOUT; 125 the harness itself failed.
 #
 # Environment: FNFT_UML_CACHE (default /var/tmp/flannel-nftd-uml), FNFT_UML_TIMEOUT (s,
@@ -28,12 +29,27 @@ usage() {
   exit 2
 }
 
-# The kernel's name says what it was built from: a change to the config, to this script or
-# to Debian's source package builds a new one.
+# The kernel's name says what it was built from: a change to the config, to how it is built
+# (the build function below) or to Debian's source package builds a new one; a change to how
+# it is run does not.
 kernel_id() {
   local version
   version=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null || echo none)
-  cat "$here/uml.config" "$0" <(echo "$version") | sha256sum | cut -c1-16
+  cat "$here/uml.config" <(declare -f build) <(echo "$version") | sha256sum | cut -c1-16
+}
+
+# The host directories the guest sees read-write at their own paths: the checkout, the build
+# tree the current directory is in (the directory holding CMakeCache.txt, wherever it is:
+# the test binaries start the daemon and tools by absolute paths into it), and the current
+# directory. Wherever they are, /tmp included, where the guest's fresh tmpfs would hide them.
+shared_directories() {
+  local checkout dir
+  checkout=$(cd "$here/../.." && pwd -P)
+  echo "$checkout"
+  dir=$(pwd -P)
+  while [[ $dir != / && ! -f $dir/CMakeCache.txt ]]; do dir=$(dirname "$dir"); done
+  [[ -f $dir/CMakeCache.txt ]] && echo "$dir"
+  pwd -P
 }
 
 install_packages() {
@@ -95,7 +111,14 @@ run() {
   run_dir=$(mktemp -d /var/tmp/fnft-uml-run.XXXXXX)
   # shellcheck disable=SC2064
   trap "[[ -n \${FNFT_UML_KEEP:-} ]] && say 'kept $run_dir' || rm -rf '$run_dir'" EXIT
-  printf 'FNFT_UML_CWD=%q\n' "$(pwd -P)" >"$run_dir/env"
+  local shared
+  mapfile -t shared < <(shared_directories | sort -u)
+  {
+    printf 'FNFT_UML_CWD=%q\n' "$(pwd -P)"
+    printf 'FNFT_UML_SHARED=('
+    printf ' %q' "${shared[@]}"
+    printf ' )\n'
+  } >"$run_dir/env"
   {
     local name
     for name in ${FNFT_UML_PASSENV:-}; do
