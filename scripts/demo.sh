@@ -3,18 +3,23 @@
 # and the things kube-proxy, Calico or an admin do to its tables -- each undone as it happens,
 # then, with --protect, refused by the kernel.
 #
-#   scripts/demo.sh [--duration SECONDS]     (as root; Ctrl-C ends it, everything is removed)
+#   scripts/demo.sh [--duration SECONDS] [--binary PATH]
+#       as root; Ctrl-C ends it, everything is removed; --binary runs that flannel-nftd
+#       instead of installing and building (the test command's check of the demo uses it)
 #
 # Nothing outside the namespaces it creates is touched.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 duration=""
+daemon_binary=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --duration) duration="$2"; shift 2 ;;
     --duration=*) duration="${1#*=}"; shift ;;
-    -h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --binary) daemon_binary="$2"; shift 2 ;;
+    --binary=*) daemon_binary="${1#*=}"; shift ;;
+    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "demo.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -23,9 +28,11 @@ if [[ $(id -u) -ne 0 ]]; then
   exit 1
 fi
 
-scripts/install-deps.sh
-scripts/build.sh >/dev/null
-daemon_binary=$PWD/build/daemon/flannel-nftd
+if [[ -z "$daemon_binary" ]]; then
+  scripts/install-deps.sh
+  scripts/build.sh >/dev/null
+  daemon_binary=$PWD/build/daemon/flannel-nftd
+fi
 
 prefix="fnft-demo-$$"
 node="$prefix-node" pod="$prefix-pod" outside="$prefix-outside"
@@ -47,7 +54,10 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; sleep 0.3; }
 settle() { sleep "${1:-1}"; }
 
 say "building a throwaway flannel node: pod 10.244.1.2 -- cni0 10.244.1.1 [node] 192.0.2.1 -- 192.0.2.2 outside"
-for ns in "$node" "$pod" "$outside"; do ip netns add "$ns"; done
+for ns in "$node" "$pod" "$outside"; do
+  ip netns add "$ns"
+  ip -n "$ns" link set lo up  # the daemon's /metrics listens on the node's 127.0.0.1
+done
 in_node sysctl -qw net.ipv4.ip_forward=1
 in_node ip link add cni0 type bridge
 in_node ip addr add 10.244.1.1/24 dev cni0
@@ -79,7 +89,7 @@ start_daemon() {
   in_node "$daemon_binary" run --subnet-file "$workdir/subnet.env" \
     --net-config-path "$workdir/net-conf.json" "$@" 2>&1 | sed -u 's/^/    [flannel-nftd] /' &
   settle 1
-  daemon_pid=$(ip netns pids "$node" | head -1)
+  daemon_pid=$(ip netns pids "$node" | sed -n 1p)
 }
 
 say "starting flannel-nftd in the node, unprotected first (--protect=off): every change is repaired"
@@ -118,7 +128,7 @@ say "flanneld gets a new lease (subnet.env replaced by rename, as flanneld does)
 sed 's/10.244.1.1/10.244.7.1/' "$workdir/subnet.env" >"$workdir/subnet.env.tmp"
 mv "$workdir/subnet.env.tmp" "$workdir/subnet.env"
 settle
-in_node nft list chain ip flannel-nftd-ipv4 postrtg | grep -F '10.244.7.0/24' | head -2
+in_node nft list chain ip flannel-nftd-ipv4 postrtg | grep -F '10.244.7.0/24' | sed -n 1,2p
 sed 's/10.244.7.1/10.244.1.1/' "$workdir/subnet.env" >"$workdir/subnet.env.tmp"
 mv "$workdir/subnet.env.tmp" "$workdir/subnet.env"
 settle
@@ -143,14 +153,14 @@ start_daemon --protect=auto
 if in_node nft list table ip flannel-nftd-ipv4 | grep -q 'flags owner'; then
   refused() {
     echo "    \$ nft $*"
-    in_node nft "$@" 2>&1 | head -1 | sed 's/^/    /' || true
+    in_node nft "$@" 2>&1 | sed -n 's/^/    /;1p' || true
   }
   refused delete rule ip flannel-nftd-ipv4 postrtg handle "$(handle_of postrtg 'cluster to outside')"
   refused insert rule ip flannel-nftd-ipv4 forward ip saddr 10.244.1.2 drop
   refused delete table ip flannel-nftd-ipv4
   echo "    \$ nft flush ruleset   (succeeds, and leaves our table alone)"
   in_node nft flush ruleset
-  in_node nft list table ip flannel-nftd-ipv4 | head -3
+  in_node nft list table ip flannel-nftd-ipv4 | sed -n 1,3p
   ping_outside
 else
   echo "    this kernel lacks \`flags owner, persist\` (Linux 6.9+): changes are repaired instead"
