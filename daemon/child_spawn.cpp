@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "daemon/system_programs.hpp"
+#include "state/one_line.hpp"
 
 namespace fnft::daemon {
 namespace {
@@ -50,7 +51,9 @@ std::string ChildResult::describe(const std::vector<std::string>& argv) const {
   } else {
     text += exit_code < 0 ? " was killed" : " exited " + std::to_string(exit_code);
   }
-  const std::string first = err.substr(0, err.find('\n'));
+  // A tool's stderr may echo a hostile rule back (iptables-restore quotes the line it
+  // refused): it becomes text here, before it reaches the log or the status document.
+  const std::string first = state::one_line(err.substr(0, err.find('\n')));
   return first.empty() ? text : text + ": " + first;
 }
 

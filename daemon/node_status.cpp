@@ -13,12 +13,19 @@
 #include "netlink/nft_dump.hpp"
 #include "netlink/nft_table_sync.hpp"
 #include "state/iptables_save.hpp"
+#include "state/one_line.hpp"
 
 namespace fnft::daemon {
 namespace {
 
 nlohmann::json family_json(const state::FamilyNetworks& networks) {
   return {{"network", networks.cluster.to_string()}, {"lease", networks.lease.to_string()}};
+}
+
+// Kernel and peer text is made valid where it enters; what is left (a path from the command
+// line) must not make the document unprintable, so bytes that are not UTF-8 become U+FFFD.
+std::string document_text(const nlohmann::json& doc) {
+  return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace
@@ -74,7 +81,9 @@ void NodeDaemon::status_document(ControlServer::Reply reply) {
   }
   doc["kernel"] = std::move(features);
   if (fast_path_.running()) {
-    doc["fast_path"] = {{"devices", fast_path_.devices()}};
+    nlohmann::json devices = nlohmann::json::array();
+    for (const auto& device : fast_path_.devices()) devices.push_back(state::one_line(device));
+    doc["fast_path"] = {{"devices", std::move(devices)}};
   }
   doc["warnings"] = warnings();
   if (config_error_) doc["config_error"] = *config_error_;
@@ -87,12 +96,12 @@ void NodeDaemon::status_document(ControlServer::Reply reply) {
       for (const auto& table : observed.ruleset.tables) {
         for (const auto& chain : table.chains) {
           for (const auto& rule : chain.rules) {
-            rules.push_back(
-                {{"table", std::string(state::nft_family_name(table.family)) + " " + table.name},
-                 {"chain", chain.name},
-                 {"comment", rule.comment},
-                 {"packets", rule.packets},
-                 {"bytes", rule.bytes}});
+            rules.push_back({{"table", std::string(state::nft_family_name(table.family)) + " " +
+                                           state::one_line(table.name)},
+                             {"chain", state::one_line(chain.name)},
+                             {"comment", state::one_line(rule.comment)},
+                             {"packets", rule.packets},
+                             {"bytes", rule.bytes}});
           }
         }
       }
@@ -103,11 +112,11 @@ void NodeDaemon::status_document(ControlServer::Reply reply) {
   } else if (active_ != nullptr) {
     iptables_counters([doc = std::move(doc), reply](nlohmann::json rules) mutable {
       doc["rules"] = std::move(rules);
-      reply(doc.dump(2));
+      reply(document_text(doc));
     });
     return;
   }
-  reply(doc.dump(2));
+  reply(document_text(doc));
 }
 
 void NodeDaemon::iptables_counters(std::function<void(nlohmann::json)> done) {
@@ -148,9 +157,9 @@ void NodeDaemon::iptables_counters(std::function<void(nlohmann::json)> done) {
         for (std::size_t i = 0; i + 1 < words.size(); ++i) {
           if (words[i] == "--comment") comment = words[i + 1];
         }
-        pending->rules.push_back({{"table", label + " " + table},
-                                  {"chain", words[1]},
-                                  {"comment", comment},
+        pending->rules.push_back({{"table", label + " " + state::one_line(table)},
+                                  {"chain", state::one_line(words[1])},
+                                  {"comment", state::one_line(comment)},
                                   {"packets", std::strtoull(line.c_str() + 1, nullptr, 10)},
                                   {"bytes", std::strtoull(line.c_str() + colon + 1, nullptr, 10)}});
       }

@@ -4,17 +4,25 @@
 #include <cmath>
 #include <cstdio>
 
+#include "state/one_line.hpp"
+
 namespace fnft::daemon {
 namespace {
 
+// The text format wants UTF-8 label values. A chain name another process put in our table, or
+// a rule comment, may hold any bytes: those that are not printable ASCII are written as
+// one_line() writes them (\xHH), with the backslash escaped like any other.
 std::string escaped(const std::string& value) {
   std::string out;
   for (const char c : value) {
+    const auto byte = static_cast<unsigned char>(c);
     if (c == '\\' || c == '"') {
       out += '\\';
       out += c;
     } else if (c == '\n') {
       out += "\\n";
+    } else if (byte < 0x20 || byte >= 0x7f) {
+      out += "\\" + state::one_line(std::string_view(&c, 1));
     } else {
       out += c;
     }

@@ -117,8 +117,7 @@ void Reconciler::transactions(const std::vector<netlink::NftTransaction>& transa
       continue;
     }
     ++stats_.foreign_transactions;
-    ++metrics_
-          .foreign_commits[transaction.process_name.empty() ? "unknown" : transaction.process_name];
+    count_foreign_commit(transaction.process_name);
     if (!foreign_since_) foreign_since_ = Clock::now();
     offender = &transaction;
     touched_unknown |= transaction.touched_tables.empty();
@@ -132,6 +131,17 @@ void Reconciler::transactions(const std::vector<netlink::NftTransaction>& transa
   lose_sync();
   // Only the tables the commit touched need reading; when we cannot tell, all of them.
   request_repair(summary(*offender), touched_unknown ? std::vector<state::OwnedTable>{} : touched);
+}
+
+void Reconciler::count_foreign_commit(const std::string& process_name) {
+  // Any process can pick its own name, so the label set is bounded: a node has a handful of
+  // committers (nft, iptables-nft-re, kube-proxy, calico-node); names past the bound are
+  // counted together.
+  constexpr std::size_t kMaxCommitterNames = 32;
+  std::string name = process_name.empty() ? "unknown" : process_name;
+  auto& counts = metrics_.foreign_commits;
+  if (!counts.contains(name) && counts.size() >= kMaxCommitterNames) name = "other";
+  ++counts[name];
 }
 
 void Reconciler::resync(const std::string& reason) {

@@ -103,6 +103,8 @@ class Reconciler {
   std::chrono::milliseconds current_backoff() const { return budget_.current_backoff(); }
 
  private:
+  // Counts one commit by another process under its name, the label set bounded.
+  void count_foreign_commit(const std::string& process_name);
   void request_repair(const std::string& reason, const std::vector<state::OwnedTable>& scope);
   void reconcile(const std::string& reason, bool is_repair,
                  const std::vector<state::OwnedTable>& scope);

@@ -17,6 +17,7 @@
 #include "netlink/netlink_messages.hpp"
 #include "netlink/nft_attr_names.hpp"
 #include "netlink/nl_attributes.hpp"
+#include "state/one_line.hpp"
 
 namespace fnft::netlink {
 namespace {
@@ -225,7 +226,7 @@ std::optional<Generation> parse_generation(const nlmsghdr* nlh) {
         break;
       case NFTA_GEN_PROC_NAME:
         if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
-          generation.process_name = mnl_attr_get_str(attr);
+          generation.process_name = state::one_line(mnl_attr_get_str(attr));
         break;
       default: break;
     }

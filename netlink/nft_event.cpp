@@ -12,6 +12,7 @@
 
 #include "netlink/nft_codec.hpp"
 #include "netlink/nl_attributes.hpp"
+#include "state/one_line.hpp"
 
 namespace fnft::netlink {
 namespace {
@@ -183,7 +184,9 @@ std::optional<NftTransaction> NftEventAssembler::feed(const nlmsghdr* message) {
     pending_ = {};
     done.generation = u32_attribute(attributes, NFTA_GEN_ID);
     done.pid = u32_attribute(attributes, NFTA_GEN_PROC_PID);
-    done.process_name = string_attribute(attributes, NFTA_GEN_PROC_NAME);
+    // A process names itself (prctl, argv[0], a symlink): its bytes become text here, once,
+    // before the name reaches a log line, the status document or a metrics label.
+    done.process_name = state::one_line(string_attribute(attributes, NFTA_GEN_PROC_NAME));
     done.portid = message->nlmsg_pid;
     return done;
   }
@@ -219,9 +222,10 @@ std::optional<NftTransaction> NftEventAssembler::feed(const nlmsghdr* message) {
   }
   auto& tables = pending_.touched_tables;
   if (std::find(tables.begin(), tables.end(), *ours) == tables.end()) tables.push_back(*ours);
-  std::string what =
-      std::string(kind->name) + " " + family_name(header->nfgen_family) + " " + table;
-  if (!chain.empty()) what += " " + chain;
+  // Names are identity in state (kept as bytes), but this is a description for people.
+  std::string what = std::string(kind->name) + " " + family_name(header->nfgen_family) + " " +
+                     state::one_line(table);
+  if (!chain.empty()) what += " " + state::one_line(chain);
   pending_.touched.push_back(std::move(what));
   return std::nullopt;
 }

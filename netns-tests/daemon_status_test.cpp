@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "netns-tests/daemon_fixture.hpp"
 
@@ -212,6 +213,74 @@ TEST_F(DaemonStatusTest, MetricsAreScrapedByARealPrometheusAndPassPromtool) {
       << prometheus.describe();
   EXPECT_EQ(query("flannel_nftd_in_sync"), 1);
   EXPECT_GE(query("flannel_nftd_foreign_commits_total%7Bprocess%3D%22nft%22%7D"), 1);
+}
+
+// Names come from other processes: a committer names itself (here through a symlink to nft
+// whose name is not UTF-8), a chain name in our table may hold any bytes, and so may a rule
+// comment in iptables-legacy. The daemon keeps running, `status --json` stays valid JSON,
+// /metrics stays valid for promtool, and the committer label set stays bounded.
+TEST_F(DaemonStatusTest, NamesThatAreNotTextNeitherEndTheDaemonNorBreakItsOutput) {
+  make_daemon_node(Stack::ipv4);
+  start({"--protect=off"});
+  const std::string odd_nft = config_dir() + "/x\xff\xfe";
+  std::filesystem::create_symlink("/usr/sbin/nft", odd_nft);
+  node().run_in_checked(node().node(),
+                        {odd_nft, "flush", "chain", "ip", "flannel-nftd-ipv4", "postrtg"});
+  ASSERT_TRUE(repair_logged("after x\\xFF\\xFE (pid ")) << report();
+  node().run_in_checked(node().node(),
+                        {FNFT_COMMITTER_BINARY, "add-chain", "ip", "flannel-nftd-ipv4", "c\xe9"});
+  ASSERT_TRUE(repair_logged("addchain ip flannel-nftd-ipv4 c\\xE9", 2)) << report();
+
+  const RunResult listed = status({"--json"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.describe() << report();
+  const auto json = nlohmann::json::parse(listed.out, nullptr, /*allow_exceptions=*/false);
+  ASSERT_FALSE(json.is_discarded()) << listed.out;
+  std::string causes;
+  for (const auto& repair : json["recent_repairs"]) causes += repair.value("cause", "") + "\n";
+  EXPECT_THAT(json.dump(), HasSubstr("x\\\\xFF\\\\xFE")) << causes;
+  EXPECT_EQ(status().exit_code, 0);
+
+  // More distinct committer names than the label set holds, each one commit.
+  for (int i = 0; i < 40; ++i) {
+    const std::string name = config_dir() + "/n" + std::to_string(i);
+    std::filesystem::create_symlink("/usr/sbin/nft", name);
+    node().run_in_checked(
+        node().node(), {name, "add", "chain", "ip", "flannel-nftd-ipv4", "x" + std::to_string(i)});
+  }
+  ASSERT_TRUE(tables_become_desired()) << report();
+  EXPECT_EQ(status().exit_code, 0) << report();
+
+  const auto [code, metrics] = get(kMetrics, "/metrics");
+  ASSERT_EQ(code, 200) << metrics;
+  const RunResult lint = run({"promtool", "check", "metrics"}, metrics);
+  EXPECT_EQ(lint.out + lint.err, "") << "promtool found problems";
+  std::size_t committer_series = 0;
+  std::istringstream lines(metrics);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("flannel_nftd_foreign_commits_total{", 0) == 0) ++committer_series;
+  }
+  EXPECT_GE(committer_series, 30U) << metrics;
+  EXPECT_LE(committer_series, 33U) << "one series per committer name, without bound";
+  EXPECT_THAT(metrics, HasSubstr("flannel_nftd_foreign_commits_total{process=\"other\"}"));
+  EXPECT_TRUE(daemon().process().running()) << report();
+}
+
+// A rule comment in iptables-legacy (read back from iptables-save -c) is any bytes too.
+TEST_F(DaemonStatusTest, AnIptablesCommentThatIsNotTextKeepsTheStatusDocumentValid) {
+  make_daemon_node(Stack::ipv4, /*nftables=*/false);
+  start({"--iptables-backend=legacy", "--iptables-resync=60"});
+  node().run_in_checked(node().node(),
+                        {"iptables-legacy", "-w", "-t", "nat", "-A", "FLANNEL-POSTRTG", "-s",
+                         "198.51.100.7/32", "-m", "comment", "--comment", "y\xff", "-j", "RETURN"});
+  const RunResult listed = status({"--json"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.describe() << report();
+  const auto json = nlohmann::json::parse(listed.out, nullptr, /*allow_exceptions=*/false);
+  ASSERT_FALSE(json.is_discarded()) << listed.out;
+  bool shown = false;
+  for (const auto& rule : json["rules"]) shown |= rule.value("comment", "") == "y\\xFF";
+  EXPECT_TRUE(shown) << json.dump(2);
+  EXPECT_EQ(status().exit_code, 0);
+  EXPECT_TRUE(daemon().process().running()) << report();
 }
 
 // Under systemd, flannel-nftd.socket listens and the daemon serves on the socket it passes

@@ -13,6 +13,8 @@
 //       replaces TABLE by an empty one with `flags owner` (only this process may change it;
 //       it vanishes when this process exits) in one transaction, prints "owned", holds it for
 //       SECONDS and exits
+//   nft_committer add-chain ip|ip6 TABLE CHAIN
+//       adds CHAIN, whose name may hold any bytes (`nft` accepts only identifiers), to TABLE
 //
 // Prints one summary line; exit 0, or 1 with the error.
 #include <linux/netfilter.h>
@@ -126,6 +128,15 @@ int flush_loop(const std::string& family, const std::string& table, const std::s
   return 0;
 }
 
+int add_chain(const std::string& family, const std::string& table, const std::string& chain) {
+  fnft::netlink::NfnlSocket socket;
+  commit(socket, {operation(Kind::add_chain,
+                            family == "ip6" ? fnft::state::Family::ipv6 : fnft::state::Family::ipv4,
+                            table, chain)});
+  std::printf("added a chain of %zu bytes to %s %s\n", chain.size(), family.c_str(), table.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -141,6 +152,7 @@ int main(int argc, char** argv) {
     if (args.size() == 4 && args[0] == "own-table") {
       return own_table(args[1], args[2], std::stoi(args[3]));
     }
+    if (args.size() == 4 && args[0] == "add-chain") return add_chain(args[1], args[2], args[3]);
     if (args.size() == 5 && args[0] == "flush-loop") {
       return flush_loop(args[1], args[2], args[3], std::stoi(args[4]));
     }
@@ -150,7 +162,7 @@ int main(int argc, char** argv) {
   }
   std::fputs(
       "usage: nft_committer churn COUNT | churn-for SECONDS | flush-loop ip|ip6 TABLE CHAIN "
-      "SECONDS | own-table ip|ip6 TABLE SECONDS\n",
+      "SECONDS | own-table ip|ip6 TABLE SECONDS | add-chain ip|ip6 TABLE CHAIN\n",
       stderr);
   return 2;
 }

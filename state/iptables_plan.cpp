@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include "state/one_line.hpp"
+
 namespace fnft::state {
 namespace {
 
@@ -89,12 +91,12 @@ void plan_table(TablePlan& plan, const IptablesTable* desired, const SavedTable*
         const auto index = static_cast<std::size_t>(wanted - wanted_jumps.begin());
         if (++seen[index] == 1) continue;
         plan.remove.push_back(deletion_of(rule.line));
-        plan.changes.push_back("delete " + rule.line + " (a duplicate)");
+        plan.changes.push_back("delete " + one_line(rule.line) + " (a duplicate)");
         continue;
       }
       if (!is_our_chain(rule.target) && !has_flanneld_comment(rule)) continue;
       plan.remove.push_back(deletion_of(rule.line));
-      plan.changes.push_back("delete " + rule.line);
+      plan.changes.push_back("delete " + one_line(rule.line));
     }
   }
   for (std::size_t i = 0; i < wanted_jumps.size(); ++i) {
@@ -108,7 +110,7 @@ void plan_table(TablePlan& plan, const IptablesTable* desired, const SavedTable*
     for (const auto& chain : observed->chains) {
       if (!is_our_chain(chain.name) || wanted_chains.count(chain.name) != 0) continue;
       plan.drop_chains.push_back(chain.name);
-      plan.changes.push_back("delete chain " + chain.name + " (" +
+      plan.changes.push_back("delete chain " + one_line(chain.name) + " (" +
                              std::to_string(observed->rules_of(chain.name).size()) + " rules)");
     }
   }

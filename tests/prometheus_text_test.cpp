@@ -31,6 +31,12 @@ TEST(PrometheusText, LabelValuesAreEscapedAndTimestampsKeepTheirDigits) {
   EXPECT_EQ(text.text(), "y{rule=\"a \\\"quoted\\\" \\\\ name\\nnext\"} 1796136000.25\n");
 }
 
+TEST(PrometheusText, LabelValuesThatAreNotTextBecomeEscapedBytes) {
+  MetricsText text;
+  text.sample("z", {{"process", "x\xff\xfe\t"}}, 1);
+  EXPECT_EQ(text.text(), "z{process=\"x\\\\xFF\\\\xFE\\\\x09\"} 1\n");
+}
+
 TEST(ListenAddress, TakesIpv4AndBracketedIpv6AndRefusesTheRest) {
   EXPECT_EQ(parse_listen_address("127.0.0.1:9478").port(), 9478);
   EXPECT_TRUE(parse_listen_address("[::1]:9478").address().is_v6());
