@@ -13,7 +13,7 @@ namespace fnft::daemon {
 namespace {
 
 constexpr const char* kUsage =
-    "Usage: flannel-nftd cleanup [--mode=nftables|iptables|all] [--net-config-path=F]\n"
+    "Usage: flannel-nftd cleanup [--mode=nftables|iptables|all] [--net-config-path=F] [OPTIONS]\n"
     "\n"
     "Remove what a mode installs and print what was removed. nftables: table ip flannel-nftd-ipv4\n"
     "and table ip6 flannel-nftd-ipv6, in one transaction. iptables: flanneld's chains "
@@ -22,27 +22,33 @@ constexpr const char* kUsage =
     "flanneld's comments (older flanneld put them straight into POSTROUTING), for iptables and\n"
     "ip6tables, in both iptables-nft and iptables-legacy (one atomic iptables-restore each).\n"
     "all: both. Rules are otherwise never removed: stopping the daemon leaves them in place so\n"
-    "pods keep their egress.\n";
+    "pods keep their egress.\n"
+    "\n"
+    "It takes the configuration and fast-path options every verb takes, so a unit or a script\n"
+    "can pass one set of flags to each verb; only --mode and --net-config-path change what\n"
+    "cleanup does.\n";
 
 }  // namespace
 
 int cleanup_command(const std::vector<std::string>& args) {
-  std::string mode_text;
-  std::string net_config_path = kDefaultNetConfigPath;
-  po::options_description description("Options");
-  // clang-format off
-  description.add_options()
-      ("mode", po::value(&mode_text)->value_name("nftables|iptables|all"),
-       "which mode's rules to remove; default: net-conf.json EnableNFTables, else iptables")
-      ("net-config-path", po::value(&net_config_path)->default_value(kDefaultNetConfigPath),
-       "flannel's net-conf.json, read only to pick the default mode")
-      ("help,h", "show this help");
-  // clang-format on
+  ConfigOptions config;
+  FastPathSettings fast_path;
+  po::options_description description = config_options_description(config, ModeChoices::or_all);
+  description.add(fast_path_options_description(fast_path));
+  po::options_description own("Cleanup");
+  own.add_options()("help,h", "show this help");
+  description.add(own);
   const auto vm = parse_verb_arguments(args, description);
   if (vm.count("help") != 0) {
     std::cout << kUsage << "\n" << description << "\n";
     return kExitOk;
   }
+  // The other options are checked as every verb checks them, though cleanup needs none.
+  finish_fast_path_options(vm, fast_path);
+  if (vm.count("iptables-backend") != 0)
+    parse_iptables_backend(vm["iptables-backend"].as<std::string>());
+  const std::string mode_text = vm.count("mode") != 0 ? vm["mode"].as<std::string>() : "";
+  const std::string& net_config_path = config.net_config_path;
   std::vector<BackendKind> kinds;
   if (mode_text == "all") {
     kinds.assign(BackendSet::kAll.begin(), BackendSet::kAll.end());

@@ -120,6 +120,9 @@ tcp::endpoint parse_listen_address(const std::string& text) {
   const std::string port_text = text.substr(colon + 1);
   unsigned long port = 0;
   try {
+    // stoul takes "+80", " 80" and "-1" (as a huge number): a port is digits only.
+    if (port_text.find_first_not_of("0123456789") != std::string::npos)
+      throw std::invalid_argument(port_text);
     std::size_t used = 0;
     port = std::stoul(port_text, &used);
     if (used != port_text.size()) throw std::invalid_argument(port_text);

@@ -1,10 +1,14 @@
 #include "daemon/options.hpp"
 
+#include <cmath>
+#include <cstdio>
+
 namespace po = boost::program_options;
 
 namespace fnft::daemon {
 
-po::options_description config_options_description(ConfigOptions& out) {
+po::options_description config_options_description(ConfigOptions& out, ModeChoices mode_choices) {
+  const bool or_all = mode_choices == ModeChoices::or_all;
   po::options_description description("Configuration (flanneld's own files and flags)");
   // Bool flags take an optional value so both `--ip-masq` and `--ip-masq=false` work, as
   // with flanneld's Go flags.
@@ -14,9 +18,12 @@ po::options_description config_options_description(ConfigOptions& out) {
        "flanneld's lease file (FLANNEL_NETWORK, FLANNEL_SUBNET, ...)")
       ("net-config-path", po::value(&out.net_config_path)->default_value(kDefaultNetConfigPath),
        "flannel's net-conf.json (optional: etcd mode has none)")
-      ("mode", po::value<std::string>()->value_name("nftables|iptables"),
-       "nftables: tables ip flannel-nftd-ipv4/ip6 flannel-nftd-ipv6; iptables: flanneld's chains. "
-       "Default: net-conf.json EnableNFTables, else iptables (flannel's default)")
+      ("mode", po::value<std::string>()->value_name(or_all ? "nftables|iptables|all" : "nftables|iptables"),
+       or_all ? "which mode's rules to remove (all: every mode's). Default: net-conf.json "
+                "EnableNFTables, else iptables (flannel's default)"
+              : "nftables: tables ip flannel-nftd-ipv4/ip6 flannel-nftd-ipv6; iptables: "
+                "flanneld's chains. Default: net-conf.json EnableNFTables, else iptables "
+                "(flannel's default)")
       ("iptables-backend", po::value<std::string>()->default_value("auto")
            ->value_name("auto|nft|legacy"),
        "the iptables the iptables mode writes to; auto: the one holding kubelet's "
@@ -68,12 +75,30 @@ po::variables_map parse_verb_arguments(const std::vector<std::string>& args,
                                        const po::options_description& description) {
   po::variables_map vm;
   try {
-    po::store(po::command_line_parser(args).options(description).run(), vm);
+    const po::parsed_options parsed = po::command_line_parser(args).options(description).run();
+    // Every verb takes options only: a stray word is a mistake (a missing "--", a value
+    // after a space where the option has none), never something to ignore.
+    const auto words = po::collect_unrecognized(parsed.options, po::include_positional);
+    if (!words.empty()) {
+      throw UsageError("unexpected argument \"" + words.front() +
+                       "\": this verb takes options only (--name=value)");
+    }
+    po::store(parsed, vm);
     po::notify(vm);
   } catch (const po::error& error) {
     throw UsageError(error.what());
   }
   return vm;
+}
+
+double bounded_option(const char* option, double value, double min, double max, const char* unit) {
+  if (std::isfinite(value) && value >= min && value <= max) return value;
+  char range[96];
+  std::snprintf(range, sizeof(range), "from %g to %g %s", min, max, unit);
+  char given[32];
+  std::snprintf(given, sizeof(given), "%g", value);
+  throw UsageError(std::string(option) + ": " + given + " is out of range; expected a number " +
+                   range);
 }
 
 state::Mode parse_mode(const std::string& text) {

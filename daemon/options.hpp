@@ -51,7 +51,11 @@ class UsageError : public std::runtime_error {
 
 // --subnet-file, --net-config-path, --mode, --iptables-backend, --ip-masq, --forward-rules,
 // --ip-masq-fully-random-disable.
-boost::program_options::options_description config_options_description(ConfigOptions& out);
+// `cleanup` takes them too (one set of flags serves every verb of a unit or a script), with
+// --mode also accepting "all".
+enum class ModeChoices { one_mode, or_all };
+boost::program_options::options_description config_options_description(
+    ConfigOptions& out, ModeChoices mode_choices = ModeChoices::one_mode);
 
 // --flowtable, --cni-bridge.
 boost::program_options::options_description fast_path_options_description(FastPathSettings& out);
@@ -63,6 +67,11 @@ void finish_fast_path_options(const boost::program_options::variables_map& vm,
 boost::program_options::variables_map parse_verb_arguments(
     const std::vector<std::string>& args,
     const boost::program_options::options_description& description);
+
+// A number option's value, checked: Program_options reads "nan", "inf" and "1e300" as doubles
+// and any 64-bit integer as a long, and each must fail here with one line, not misbehave
+// later (a poll of every nanosecond, a duration that overflows). Returns `value`.
+double bounded_option(const char* option, double value, double min, double max, const char* unit);
 
 // Applies what Program_options cannot express directly (the mode and backend strings).
 void finish_config_options(const boost::program_options::variables_map& vm, ConfigOptions& out);

@@ -84,12 +84,14 @@ int run_command(const std::vector<std::string>& args) {
   finish_config_options(vm, options.config);
   finish_fast_path_options(vm, options.fast_path);
   options.protect = parse_protect(vm["protect"].as<std::string>());
-  if (resync_seconds < 1) throw UsageError("--resync-period: must be at least 1 second");
-  if (options.reconciler.budget.burst < 1) throw UsageError("--repair-burst: must be at least 1");
-  if (options.reconciler.budget.refill_per_second <= 0)
-    throw UsageError("--repair-rate: must be positive");
-  if (iptables_resync_seconds < 0.1) throw UsageError("--iptables-resync: must be at least 0.1 s");
-  if (health_seconds < 1) throw UsageError("--health-out-of-sync: must be at least 1 second");
+  // The upper bounds are far past any sane setting and keep every duration representable.
+  constexpr double kDay = 86400;
+  bounded_option("--resync-period", static_cast<double>(resync_seconds), 1, kDay, "seconds");
+  bounded_option("--repair-burst", options.reconciler.budget.burst, 1, 1e6, "repairs");
+  bounded_option("--repair-rate", options.reconciler.budget.refill_per_second, 0.001, 1e6,
+                 "repairs per second");
+  bounded_option("--iptables-resync", iptables_resync_seconds, 0.1, kDay, "seconds");
+  bounded_option("--health-out-of-sync", static_cast<double>(health_seconds), 1, kDay, "seconds");
   options.health_out_of_sync = std::chrono::seconds(health_seconds);
   if (options.metrics_address != "off" && !options.metrics_address.empty()) {
     try {

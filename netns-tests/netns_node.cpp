@@ -275,9 +275,10 @@ BackgroundProcess FlannelNode::spawn_in(const std::string& ns,
 }
 
 RunResult FlannelNode::flannel_nftd(const std::string& verb, std::vector<std::string> extra) const {
-  std::vector<std::string> argv = {FNFT_BINARY, verb, "--net-config-path=" + net_conf_file_};
-  // cleanup needs no lease: it removes whatever flannel tables exist.
-  if (verb != "cleanup") argv.push_back("--subnet-file=" + subnet_file_);
+  // Every verb gets the same configuration flags, as a unit's ExecStart and ExecStopPost
+  // would pass them (cleanup reads no lease but takes the flag).
+  std::vector<std::string> argv = {FNFT_BINARY, verb, "--net-config-path=" + net_conf_file_,
+                                   "--subnet-file=" + subnet_file_};
   argv.insert(argv.end(), extra.begin(), extra.end());
   return run_in(node(), std::move(argv));
 }

@@ -119,8 +119,8 @@ class FlannelNode {
   BackgroundProcess spawn_in(const std::string& ns, std::vector<std::string> argv) const;
 
   // `flannel-nftd VERB --net-config-path=... --subnet-file=... EXTRA...` inside the node
-  // namespace (dump touches nothing, but runs there too for uniformity; cleanup gets no
-  // --subnet-file, which it does not take).
+  // namespace (dump touches nothing, but runs there too for uniformity). Every verb gets the
+  // same configuration flags.
   RunResult flannel_nftd(const std::string& verb, std::vector<std::string> extra = {}) const;
   // The desired ruleset text of `dump` with `extra` options; throws when dump fails.
   std::string dump(std::vector<std::string> extra = {}) const;
