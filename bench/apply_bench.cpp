@@ -157,7 +157,8 @@ int main(int argc, char** argv) {
   description.add_options()("iterations", po::value(&options.iterations)->default_value(200),
                             "timed runs per method")(
       "methods", po::value(&options.methods)->multitoken(),
-      "only these (in-process reapply nft-transaction nft-resync nft-tables iptables-nft "
+      "only these (in-process reapply nft-transaction nft-resync nft-tables apply-command "
+      "iptables-nft "
       "iptables-legacy); in-process always runs, as the ratios' base")(
       "results-dir", po::value(&options.results_dir)->default_value(options.results_dir),
       "where apply.md and apply.json go")("help,h", "show this help");

@@ -4,6 +4,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "bench/bench_config.hpp"
 #include "daemon/child_process.hpp"
 #include "netlink/nfnl_socket.hpp"
 #include "state/iptables_ruleset.hpp"
@@ -155,6 +156,23 @@ std::vector<ApplyMethod> apply_methods(const ApplyInputs& inputs,
                      delete_flannel_tables,
                      [tables] {
                        run_checked({"nft", "-f", "-"}, *tables);
+                     },
+                     delete_flannel_tables, true});
+  // The whole command a node's operator runs: a process that reads flanneld's files, applies,
+  // reads back, and clears the other modes' leftovers. Compared with `nft -f` process for
+  // process, it shows what the verb's extra work costs (it runs no program of its own).
+  const auto config_dir = std::make_shared<TempDir>("fnft-bench-apply");
+  const std::string subnet_file = config_dir->write("subnet.env", dual_stack_subnet_env());
+  const std::string net_conf = config_dir->write("net-conf.json", dual_stack_net_conf_json());
+  methods.push_back({"apply-command", "flannel-nftd apply (the whole process)",
+                     "posix_spawn `flannel-nftd apply` from an empty state with flanneld's "
+                     "files for the same node: parse, dump, plan, one batch, read back, and "
+                     "the other modes' leftovers looked for",
+                     delete_flannel_tables,
+                     [config_dir, subnet_file, net_conf] {
+                       run_checked({FNFT_BINARY, "apply", "--subnet-file=" + subnet_file,
+                                    "--net-config-path=" + net_conf},
+                                   "");
                      },
                      delete_flannel_tables, true});
   for (const auto& tools :

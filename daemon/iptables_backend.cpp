@@ -1,11 +1,15 @@
 #include "daemon/iptables_backend.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <boost/asio/post.hpp>
 #include <system_error>
 
 #include "daemon/async_child.hpp"
 #include "daemon/iptables_tools.hpp"
+#include "netlink/iptables_nft_rules.hpp"
+#include "netlink/netlink_error.hpp"
 #include "netlink/nft_probe.hpp"
 #include "state/iptables_plan.hpp"
 #include "state/iptables_save.hpp"
@@ -153,6 +157,20 @@ void IptablesBackend::next_family(const std::shared_ptr<Job>& job) {
         job->result.error = std::string(state::to_string(options_.which)) + ": " + why;
         finish(job);
         return;
+    }
+  }
+  // iptables-nft's tables are nf_tables tables: the daemon's own socket tells whether they
+  // hold anything of flanneld's, so a node in the nftables mode runs no program to learn
+  // that they do not. Where they do, the tools remove it, as they wrote it.
+  if (job->purpose == Job::Purpose::cleanup && options_.which == state::IptablesBackend::nft) {
+    try {
+      if (!netlink::iptables_nft_holds_flanneld_rules(probe_socket_, work.family)) {
+        next_family(job);
+        return;
+      }
+    } catch (const netlink::NetlinkError& error) {
+      spdlog::debug("{}: cannot read iptables-nft's tables over netlink ({}); asking {}", name,
+                    error.what(), tools.save);
     }
   }
   run_tool({tools.save}, {},

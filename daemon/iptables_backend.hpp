@@ -28,7 +28,8 @@ class IptablesBackend final : public Backend {
     std::chrono::milliseconds poll_period{5000};
   };
 
-  // `probe_socket` is used to ask the kernel whether it masquerades fully-random.
+  // `socket` asks the kernel whether it masquerades fully-random and, before a cleanup of
+  // iptables-nft, whether its tables hold anything of flanneld's.
   IptablesBackend(boost::asio::io_context& io, netlink::NfnlSocket& probe_socket, Options options);
 
   BackendKind kind() const override;

@@ -110,13 +110,6 @@ std::string comment_in_userdata(const void* data, std::uint32_t length) {
   return comment;
 }
 
-std::string decode_comment(const nftnl_rule* rule) {
-  if (!nftnl_rule_is_set(rule, NFTNL_RULE_USERDATA)) return {};
-  std::uint32_t length = 0;
-  const void* data = nftnl_rule_get_data(rule, NFTNL_RULE_USERDATA, &length);
-  return comment_in_userdata(data, length);
-}
-
 std::string string_attribute(const nlattr* attr) {
   if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) < 0) return {};
   return mnl_attr_get_str(attr);
@@ -263,6 +256,13 @@ void fill_rule(state::Rule& rule, const std::vector<Item>& items, state::Family 
 }
 
 }  // namespace
+
+std::string decode_comment(const nftnl_rule* rule) {
+  if (!nftnl_rule_is_set(rule, NFTNL_RULE_USERDATA)) return {};
+  std::uint32_t length = 0;
+  const void* data = nftnl_rule_get_data(rule, NFTNL_RULE_USERDATA, &length);
+  return comment_in_userdata(data, length);
+}
 
 std::uint8_t nfproto_of(state::Family family) {
   return family == state::Family::ipv4 ? NFPROTO_IPV4 : NFPROTO_IPV6;

@@ -85,6 +85,9 @@ DecodedRule decode_rule(const nftnl_rule* rule);
 // UnknownExpression naming its expressions, so it can be seen and deleted.
 DecodedRule decode_rule_message(const nlmsghdr* nlh);
 
+// The comment in a rule's userdata (`comment "..."`), "" when it has none.
+std::string decode_comment(const nftnl_rule* rule);
+
 // libnftnl's parse of an NFT_MSG_NEWRULE, or nullopt when it cannot (or, for its own sake,
 // must not) parse it.
 std::optional<NftnlRule> parse_rule_message(const nlmsghdr* nlh);

@@ -57,6 +57,52 @@ TEST_F(DaemonLifecycleTest, StartRemovesTheIptablesModesRulesAndNothingElse) {
   EXPECT_TRUE(pod_egress_is_masqueraded());
 }
 
+// The other mode's leftovers are found over netlink: an older flanneld's rule, its comment
+// alone telling whose it is, straight in POSTROUTING, goes too.
+TEST_F(DaemonLifecycleTest, StartRemovesAnOlderFlanneldsRuleThatHasOnlyItsComment) {
+  make_daemon_node(Stack::ipv4);
+  node().run_in_checked(
+      node().node(), {"iptables-nft", "-t", "nat", "-A", "POSTROUTING", "-s", "10.244.0.0/16", "-m",
+                      "comment", "--comment", "flanneld masq", "-j", "MASQUERADE"});
+  start_daemon();
+  EXPECT_TRUE(
+      daemon().wait_for_log("removed the iptables-nft mode's rules: iptables nat: delete "
+                            "-A POSTROUTING -s 10.244.0.0/16",
+                            10s))
+      << report();
+  EXPECT_THAT(node().run_in_checked(node().node(), {"iptables-nft-save"}).out,
+              Not(HasSubstr("flanneld masq")));
+}
+
+// In the nftables mode nothing is learnt by running a program: start, the other modes'
+// cleanup (found empty over netlink), repairs. Every execve of the daemon is traced.
+TEST_F(DaemonLifecycleTest, TheNftablesModeRunsNoProgram) {
+  make_daemon_node(Stack::dual);
+  const std::string trace = log_path("execve.trace");
+  // strace forks the daemon; setpriv makes the daemon die with it, so a failing test leaves
+  // no daemon behind.
+  set_daemon_wrapper(
+      {"strace", "-f", "-qq", "-e", "trace=execve", "-o", trace, "setpriv", "--pdeathsig", "KILL"});
+  start_daemon({"--protect=off"});
+  nft({"flush", "chain", "ip", "flannel-nftd-ipv4", "postrtg"});
+  ASSERT_TRUE(repair_logged("delrule ip flannel-nftd-ipv4 postrtg")) << report();
+  nft({"delete", "table", "ip6", "flannel-nftd-ipv6"});
+  ASSERT_TRUE(repair_logged("deltable ip6 flannel-nftd-ipv6", 2)) << report();
+  ASSERT_TRUE(tables_become_desired()) << report();
+  std::ifstream file(trace);
+  const std::string traced((std::istreambuf_iterator<char>(file)),
+                           std::istreambuf_iterator<char>());
+  std::vector<std::string> programs;
+  for (const auto& line : lines_containing(traced, "execve(")) {
+    const bool wrapper = line.find("setpriv\", [\"setpriv\"") != std::string::npos;
+    const bool daemon =
+        line.find(std::string("execve(\"") + FNFT_BINARY + "\"") != std::string::npos;
+    if (!wrapper && !daemon) programs.push_back(line);
+  }
+  EXPECT_EQ(programs, std::vector<std::string>{}) << report();
+  EXPECT_EQ(lines_containing(traced, std::string("execve(\"") + FNFT_BINARY).size(), 1U) << traced;
+}
+
 TEST_F(DaemonLifecycleTest, SigtermLeavesRulesInPlace) {
   make_daemon_node(Stack::dual);
   start_daemon();

@@ -8,15 +8,12 @@
 namespace fnft::state {
 namespace {
 
-constexpr std::string_view kMasqComment = "flanneld masq";
-constexpr std::string_view kForwardComment = "flanneld forward";
-
 bool is_our_chain(std::string_view chain) {
-  return chain == kIptablesMasqChain || chain == kIptablesForwardChain;
+  return is_flanneld_iptables_chain(chain);
 }
 
 bool has_flanneld_comment(const SavedRule& rule) {
-  return rule.comment == kMasqComment || rule.comment == kForwardComment;
+  return is_flanneld_iptables_comment(rule.comment);
 }
 
 // "-A CHAIN rest" -> "-D CHAIN rest": iptables-restore deletes the first rule matching it.

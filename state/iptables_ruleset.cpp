@@ -3,8 +3,8 @@
 namespace fnft::state {
 namespace {
 
-constexpr std::string_view kMasqComment = "flanneld masq";
-constexpr std::string_view kForwardComment = "flanneld forward";
+constexpr std::string_view kMasqComment = kIptablesMasqComment;
+constexpr std::string_view kForwardComment = kIptablesForwardComment;
 
 std::vector<std::string> with_comment(std::vector<std::string> matches, std::string_view comment,
                                       std::vector<std::string> target) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "state/config.hpp"
@@ -10,6 +11,17 @@ namespace fnft::state {
 
 inline constexpr std::string_view kIptablesMasqChain = "FLANNEL-POSTRTG";
 inline constexpr std::string_view kIptablesForwardChain = "FLANNEL-FWD";
+// flanneld's comments on every rule it writes (older flanneld put such rules straight into
+// POSTROUTING, without a chain of their own).
+inline constexpr std::string_view kIptablesMasqComment = "flanneld masq";
+inline constexpr std::string_view kIptablesForwardComment = "flanneld forward";
+
+inline bool is_flanneld_iptables_chain(std::string_view chain) {
+  return chain == kIptablesMasqChain || chain == kIptablesForwardChain;
+}
+inline bool is_flanneld_iptables_comment(std::string_view comment) {
+  return comment == kIptablesMasqComment || comment == kIptablesForwardComment;
+}
 
 // One `-A CHAIN ARGS...` line.
 struct IptablesRule {
