@@ -5,6 +5,7 @@
 // checks that iptables holds exactly `dump --mode=iptables`, that kube-proxy's rules beside
 // ours are untouched, and that a pod's traffic to the outside is still masqueraded.
 #include <gmock/gmock.h>
+#include <signal.h>
 
 #include "netns-tests/daemon_fixture.hpp"
 
@@ -12,6 +13,7 @@ namespace fnft::netns_test {
 namespace {
 
 using testing::HasSubstr;
+using testing::Not;
 
 struct IptablesCase {
   std::string backend;  // "nft" or "legacy"
@@ -168,6 +170,36 @@ TEST_P(DaemonIptablesTest, RepairsADeletedChain) {
                         "-X FLANNEL-FWD\n"
                         "COMMIT\n");
   expect_repaired();
+}
+
+// iptables-save prints a comment's newlines as they are, so a comment can hold lines that
+// look like rules. One that names our chain must neither be taken for our jump (whose
+// deletion would fail and refuse the whole restore) nor keep a rule of ours, whose comment
+// holds a newline, from being deleted.
+TEST_P(DaemonIptablesTest, CommentsHoldingNewlinesBlockNoRepairAndNoCleanup) {
+  const std::string source = family() == Family::ipv4 ? "198.51.100.1/32" : "2001:db8::1/128";
+  iptables({"-t", "nat", "-I", "POSTROUTING", "1", "-s", source, "-m", "comment", "--comment",
+            "x\n-A POSTROUTING -j FLANNEL-POSTRTG\n#", "-j", "ACCEPT"});
+  iptables({"-t", "nat", "-A", "POSTROUTING", "-m", "comment", "--comment", "two\nlines", "-j",
+            "FLANNEL-POSTRTG"});
+  iptables({"-t", "nat", "-F", "FLANNEL-POSTRTG"});
+  const std::string expected = backend() == "nft" ? "repaired after " : "iptables-legacy poll";
+  ASSERT_TRUE(repair_logged(expected)) << report();
+  const auto saved = [&] {
+    return node().run_in_checked(node().node(), {tool(family(), "-save"), "-t", "nat"}).out;
+  };
+  EXPECT_TRUE(eventually([&] { return saved().find("two\nlines") == std::string::npos; }, 10s))
+      << saved() << report();
+  EXPECT_TRUE(pod_egress_is_masqueraded()) << saved() << report();
+  EXPECT_THAT(saved(), HasSubstr(source)) << "another component's rule is not ours to delete";
+  EXPECT_EQ(daemon().log_lines(" error ").size(), 0U) << report();
+
+  daemon().process().signal(SIGTERM);
+  ASSERT_TRUE(daemon().process().wait_exit(10s)) << report();
+  const RunResult cleanup = node().flannel_nftd("cleanup", {"--mode=iptables"});
+  EXPECT_EQ(cleanup.exit_code, 0) << cleanup.describe();
+  EXPECT_THAT(saved(), Not(HasSubstr(":FLANNEL-POSTRTG"))) << cleanup.describe();
+  EXPECT_THAT(saved(), HasSubstr(source));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, DaemonIptablesTest,

@@ -16,16 +16,26 @@ bool has_flanneld_comment(const SavedRule& rule) {
   return is_flanneld_iptables_comment(rule.comment);
 }
 
-// "-A CHAIN rest" -> "-D CHAIN rest": iptables-restore deletes the first rule matching it.
-std::string deletion_of(const std::string& line) {
-  return "-D" + line.substr(2);
+// One rule to delete: "-A CHAIN rest" -> "-D CHAIN rest", which iptables-restore deletes as
+// the first rule matching it, so a rule that moved meanwhile is still the one deleted. A rule
+// whose comment holds a newline cannot be written as one line: it is deleted by its position,
+// and such deletions go first, from the end of each chain, so none moves another.
+struct Deletion {
+  std::string line;   // "-D ...", or empty for one by position
+  std::string chain;  // for one by position
+  std::size_t position = 0;
+};
+
+Deletion deletion_of(const SavedRule& rule) {
+  if (rule.line.find('\n') == std::string::npos) return {"-D" + rule.line.substr(2), {}, 0};
+  return {{}, rule.chain, rule.position};
 }
 
 // One table's part of the payload, in the order the kernel needs: chains declared before a
 // jump to them is added, jumps deleted before the chain they reach is.
 struct TablePlan {
   std::vector<std::string> declare;  // ":CHAIN - [0:0]": creates the chain, or flushes it
-  std::vector<std::string> remove;   // "-D ..."
+  std::vector<Deletion> remove;
   std::vector<std::string> drop_chains;
   std::vector<std::string> append;  // "-A ..."
   std::vector<std::string> changes;
@@ -37,7 +47,17 @@ struct TablePlan {
   std::string payload(const std::string& table) const {
     std::string text = "*" + table + "\n";
     for (const auto& chain : declare) text += ":" + chain + " - [0:0]\n";
-    for (const auto& line : remove) text += line + "\n";
+    std::vector<Deletion> by_position;
+    for (const auto& deletion : remove) {
+      if (deletion.line.empty()) by_position.push_back(deletion);
+    }
+    std::sort(by_position.begin(), by_position.end(),
+              [](const Deletion& a, const Deletion& b) { return a.position > b.position; });
+    for (const auto& deletion : by_position)
+      text += "-D " + deletion.chain + " " + std::to_string(deletion.position) + "\n";
+    for (const auto& deletion : remove) {
+      if (!deletion.line.empty()) text += deletion.line + "\n";
+    }
     for (const auto& chain : drop_chains) text += "-F " + chain + "\n";
     for (const auto& chain : drop_chains) text += "-X " + chain + "\n";
     for (const auto& line : append) text += line + "\n";
@@ -87,12 +107,12 @@ void plan_table(TablePlan& plan, const IptablesTable* desired, const SavedTable*
       if (wanted != wanted_jumps.end()) {
         const auto index = static_cast<std::size_t>(wanted - wanted_jumps.begin());
         if (++seen[index] == 1) continue;
-        plan.remove.push_back(deletion_of(rule.line));
+        plan.remove.push_back(deletion_of(rule));
         plan.changes.push_back("delete " + one_line(rule.line) + " (a duplicate)");
         continue;
       }
       if (!is_our_chain(rule.target) && !has_flanneld_comment(rule)) continue;
-      plan.remove.push_back(deletion_of(rule.line));
+      plan.remove.push_back(deletion_of(rule));
       plan.changes.push_back("delete " + one_line(rule.line));
     }
   }

@@ -18,6 +18,19 @@ std::string_view first_word(std::string_view text) {
   return text.substr(0, text.find(' '));
 }
 
+// Whether a quote opened in `line` is still open at its end, as rule_words reads quotes.
+bool ends_inside_quotes(std::string_view line) {
+  bool quoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    if (quoted && line[i] == '\\' && i + 1 < line.size()) {
+      ++i;
+    } else if (line[i] == '"') {
+      quoted = !quoted;
+    }
+  }
+  return quoted;
+}
+
 }  // namespace
 
 std::vector<std::string> rule_words(std::string_view line) {
@@ -97,11 +110,21 @@ IptablesSave parse_iptables_save(std::string_view text) {
       continue;
     }
     if (!line.starts_with("-A ")) continue;
-    const auto words = rule_words(line);
+    // iptables-save prints a comment as it is, newlines included: the lines up to the
+    // closing quote are that rule's, never rules of their own (a comment must not be able to
+    // make a rule appear).
+    std::string rule(line);
+    while (ends_inside_quotes(rule) && !text.empty()) {
+      const auto next = text.find('\n');
+      rule += '\n';
+      rule += text.substr(0, next);
+      text.remove_prefix(next == std::string_view::npos ? text.size() : next + 1);
+    }
+    const auto words = rule_words(rule);
     if (words.size() < 2) continue;
-    current->rules.push_back({words[1], std::string(line),
-                              value_after(words, {"-j", "--jump", "-g", "--goto"}),
-                              value_after(words, {"--comment"})});
+    const std::size_t position = current->rules_of(words[1]).size() + 1;
+    current->rules.push_back({words[1], rule, value_after(words, {"-j", "--jump", "-g", "--goto"}),
+                              value_after(words, {"--comment"}), position});
   }
   return save;
 }

@@ -11,9 +11,10 @@ namespace fnft::state {
 
 struct SavedRule {
   std::string chain;
-  std::string line;     // "-A CHAIN ..." exactly as printed
-  std::string target;   // the -j/-g argument, "" when the rule has none
-  std::string comment;  // the --comment value, unquoted, "" when the rule has none
+  std::string line;          // "-A CHAIN ..." exactly as printed
+  std::string target;        // the -j/-g argument, "" when the rule has none
+  std::string comment;       // the --comment value, unquoted, "" when the rule has none
+  std::size_t position = 0;  // 1-based, among the rules of its chain
 };
 
 struct SavedChain {

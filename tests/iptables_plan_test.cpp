@@ -207,6 +207,35 @@ TEST(IptablesPlan, AChainNamedLikeOursInsideACommentIsNotAJump) {
   EXPECT_TRUE(result.empty()) << result.restore_payload;
 }
 
+// iptables-save prints a comment's newlines as they are: what follows one, up to the closing
+// quote, is that comment, not a rule.
+constexpr const char* kCommentWithRules =
+    "-A POSTROUTING -s 198.51.100.1/32 -m comment --comment \"x\n"
+    "-A POSTROUTING -j FLANNEL-POSTRTG\n"
+    "#\" -j ACCEPT";
+
+TEST(IptablesPlan, ACommentHoldingRuleLinesAddsNoRule) {
+  const auto result =
+      plan(with_line_after(saved_flannel_rules(), ":KUBE-POSTROUTING - [0:0]", kCommentWithRules));
+  EXPECT_TRUE(result.empty()) << result.restore_payload;
+}
+
+TEST(IptablesPlan, ARuleOfOursThatCannotBeOneLineIsDeletedByItsPosition) {
+  // Third in POSTROUTING, after kube-proxy's jump and ours; also a jump into our chain.
+  const std::string hostile =
+      "-A POSTROUTING -m comment --comment \"two\nlines\" -j FLANNEL-POSTRTG";
+  const std::string old_rule =
+      "-A POSTROUTING -s 10.244.0.0/16 -d 10.244.0.0/16 -m comment --comment \"flanneld masq\" -j "
+      "RETURN";
+  const auto result =
+      plan(with_line_after(saved_flannel_rules(), kJump, hostile + "\n" + old_rule));
+  EXPECT_EQ(result.restore_payload,
+            "*nat\n-D POSTROUTING 3\n-D" + old_rule.substr(2) + "\nCOMMIT\n");
+  ASSERT_EQ(result.changes.size(), 2u);
+  EXPECT_EQ(result.changes[0],
+            "nat: delete -A POSTROUTING -m comment --comment \"two\\x0Alines\" -j FLANNEL-POSTRTG");
+}
+
 TEST(IptablesPlan, WithoutFullyRandomTheMasqueradeRulesLoseTheOption) {
   RuleOptions options;
   options.masq_fully_random = false;
@@ -226,6 +255,21 @@ TEST(IptablesSave, ReadsChainsRulesTargetsAndComments) {
   EXPECT_EQ(nat->rules_of("POSTROUTING")[1]->target, "FLANNEL-POSTRTG");
   EXPECT_EQ(nat->rules_of("POSTROUTING")[1]->comment, "flanneld masq");
   EXPECT_EQ(save.rule_count(), 12u);
+}
+
+TEST(IptablesSave, ACommentsNewlinesStayInItsRule) {
+  const IptablesSave save =
+      parse_iptables_save("*nat\n:POSTROUTING ACCEPT [0:0]\n" + std::string(kCommentWithRules) +
+                          "\n-A POSTROUTING -j RETURN\nCOMMIT\n");
+  const SavedTable* nat = save.find_table("nat");
+  ASSERT_NE(nat, nullptr);
+  const auto rules = nat->rules_of("POSTROUTING");
+  ASSERT_EQ(rules.size(), 2u);
+  EXPECT_EQ(rules[0]->comment, "x\n-A POSTROUTING -j FLANNEL-POSTRTG\n#");
+  EXPECT_EQ(rules[0]->target, "ACCEPT");
+  EXPECT_EQ(rules[0]->position, 1u);
+  EXPECT_EQ(rules[1]->line, "-A POSTROUTING -j RETURN");
+  EXPECT_EQ(rules[1]->position, 2u);
 }
 
 TEST(IptablesSave, QuotedWordsKeepTheirSpacesAndEscapes) {
