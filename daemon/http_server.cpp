@@ -20,12 +20,20 @@ using tcp = boost::asio::ip::tcp;
 constexpr std::chrono::seconds kRequestTimeout{5};
 constexpr std::uint32_t kMaxHeaderBytes = 8192;
 
-class Session : public std::enable_shared_from_this<Session> {
+}  // namespace
+
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
-  Session(tcp::socket socket, const HttpServer::Handler& handle)
+  HttpSession(tcp::socket socket, const HttpServer::Handler& handle)
       : stream_(std::move(socket)), handle_(handle) {
     parser_.header_limit(kMaxHeaderBytes);
     parser_.body_limit(0);
+  }
+
+  // Ends the connection now; its pending operations complete with an error.
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().close(ignored);
   }
 
   void start() {
@@ -66,10 +74,8 @@ class Session : public std::enable_shared_from_this<Session> {
   http::response<http::string_body> response_;
 };
 
-}  // namespace
-
 HttpServer::HttpServer(boost::asio::io_context& io, Handler handle)
-    : handle_(std::move(handle)), acceptor_(io) {}
+    : handle_(std::move(handle)), acceptor_(io), retry_(io) {}
 
 void HttpServer::start(const tcp::endpoint& endpoint) {
   boost::system::error_code error;
@@ -98,12 +104,30 @@ void HttpServer::accept() {
   acceptor_.async_accept([this](const boost::system::error_code& error, tcp::socket socket) {
     if (error == boost::asio::error::operation_aborted) return;
     if (!error) {
-      std::make_shared<Session>(std::move(socket), handle_)->start();
-    } else {
-      spdlog::debug("metrics: accept failed: {}", error.message());
+      serve(std::move(socket));
+      accept();
+      return;
     }
-    accept();
+    // Out of file descriptors, most likely: the pending connection stays in the backlog and
+    // the acceptor would report it again at once.
+    spdlog::debug("metrics: accept failed: {}", error.message());
+    retry_.expires_after(std::chrono::milliseconds(100));
+    retry_.async_wait([this](const boost::system::error_code& wait_error) {
+      if (!wait_error) accept();
+    });
   });
+}
+
+void HttpServer::serve(tcp::socket socket) {
+  std::erase_if(sessions_,
+                [](const std::weak_ptr<HttpSession>& session) { return session.expired(); });
+  while (sessions_.size() >= kMaxConnections) {
+    if (const auto oldest = sessions_.front().lock()) oldest->close();
+    sessions_.pop_front();
+  }
+  auto session = std::make_shared<HttpSession>(std::move(socket), handle_);
+  sessions_.push_back(session);
+  session->start();
 }
 
 tcp::endpoint parse_listen_address(const std::string& text) {

@@ -5,10 +5,15 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <deque>
 #include <functional>
+#include <memory>
 #include <string>
 
 namespace fnft::daemon {
+
+class HttpSession;
 
 struct HttpResponse {
   unsigned status = 200;
@@ -21,6 +26,12 @@ class HttpServer {
   // `handle` answers a GET of `target` (path and query), on the reactor.
   using Handler = std::function<HttpResponse(const std::string& target)>;
 
+  // Connections served at once. Any local user can connect: past this many, a new
+  // connection closes the oldest one still open, so a flood can cost neither the file
+  // descriptors the repairs need (pipes for the iptables tools) nor a probe its answer for
+  // longer than the flood lasts.
+  static constexpr std::size_t kMaxConnections = 128;
+
   HttpServer(boost::asio::io_context& io, Handler handle);
 
   // Listens on `endpoint`. Throws std::runtime_error naming the address and what to do.
@@ -31,9 +42,12 @@ class HttpServer {
 
  private:
   void accept();
+  void serve(boost::asio::ip::tcp::socket socket);
 
   Handler handle_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer retry_;  // after a failed accept (EMFILE): never a busy loop
+  std::deque<std::weak_ptr<HttpSession>> sessions_;  // oldest first
 };
 
 // "127.0.0.1:9478", "[::1]:9478", "0.0.0.0:9478": the address and port to listen on.

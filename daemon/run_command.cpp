@@ -1,4 +1,8 @@
 // `flannel-nftd run`: the daemon.
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <iostream>
 
@@ -33,6 +37,21 @@ constexpr const char* kUsage =
     "second one exits, naming the first. `flannel-nftd status` asks it over --control-socket;\n"
     "/metrics, /healthz and /readyz are on --metrics-address (loopback). Needs CAP_NET_ADMIN\n"
     "(iptables-legacy also CAP_NET_RAW).\n";
+
+// The soft limit of open files is 1,024 on most systems (systemd's default too), kept low only
+// for programs that still use select(); the reactor uses epoll. Taking the hard limit leaves
+// the repairs their pipes and sockets while clients hold connections (65,536 at most).
+void raise_open_files_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  constexpr rlim_t kEnough = 65536;  // a container's hard limit may be 2^30
+  const rlim_t before = limit.rlim_cur;
+  if (before >= kEnough) return;
+  limit.rlim_cur = std::min(limit.rlim_max, kEnough);
+  if (::setrlimit(RLIMIT_NOFILE, &limit) == 0) {
+    spdlog::debug("open files limit raised from {} to {}", before, limit.rlim_cur);
+  }
+}
 
 }  // namespace
 
@@ -104,6 +123,7 @@ int run_command(const std::vector<std::string>& args) {
   options.iptables_resync =
       std::chrono::milliseconds(static_cast<long>(iptables_resync_seconds * 1000));
   setup_logging(log_level);
+  raise_open_files_limit();
 
   boost::asio::io_context io(1);
   NodeDaemon daemon(io, std::move(options));

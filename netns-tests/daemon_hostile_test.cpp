@@ -3,19 +3,26 @@
 // runs only the system's own programs, stays the only daemon of its namespace, says once
 // what blocks it, and keeps repairing through floods and churn. Each test ends by checking
 // that the reactor still turns: a rule deleted then is put back.
+#include <arpa/inet.h>
 #include <gmock/gmock.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <thread>
 
 #include "netns-tests/daemon_fixture.hpp"
+#include "netns-tests/in_namespace.hpp"
 
 namespace fnft::netns_test {
 namespace {
@@ -61,6 +68,63 @@ class DaemonHostileTest : public DaemonTest {
     return lines_containing(const_cast<DaemonHostileTest*>(this)->daemon().log(), needle);
   }
 };
+
+// Any local user can open connections to /metrics. With the soft and hard limit of open files
+// at 1,024 (as a unit without LimitNOFILE gets), 2,000 held connections leave the daemon its
+// descriptors: it serves at most HttpServer::kMaxConnections at once, the oldest going first,
+// so an iptables repair still gets its pipes and a probe still its answer.
+TEST_F(DaemonHostileTest, AFloodOfConnectionsCostsNeitherRepairsNorProbes) {
+  make_daemon_node(Stack::ipv4, /*nftables=*/false);
+  set_daemon_wrapper({"prlimit", "--nofile=1024:1024", "--"});
+  start_daemon({"--iptables-backend=nft", "--metrics-address=127.0.0.1:9478"});
+  rlimit own{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &own), 0);
+  own.rlim_cur = std::max<rlim_t>(own.rlim_cur, std::min<rlim_t>(own.rlim_max, 4096));
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &own), 0);
+
+  std::vector<int> held;
+  {
+    const InNamespace inside(node().node());
+    sockaddr_in metrics{};
+    metrics.sin_family = AF_INET;
+    metrics.sin_port = htons(9478);
+    metrics.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    for (int i = 0; i < 2000; ++i) {
+      const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+      ASSERT_GE(fd, 0) << std::strerror(errno);
+      held.push_back(fd);
+      ::connect(fd, reinterpret_cast<const sockaddr*>(&metrics), sizeof(metrics));
+    }
+  }
+  const auto close_held = [&] {
+    for (const int fd : held) ::close(fd);
+    held.clear();
+  };
+  std::this_thread::sleep_for(1s);  // the daemon accepts what it will
+  const CpuTime before = daemon().process().cpu_time();
+  const auto count_fds = [&] {
+    std::size_t fds = 0;
+    for ([[maybe_unused]] const auto& entry :
+         std::filesystem::directory_iterator("/proc/" + std::to_string(daemon().pid()) + "/fd"))
+      ++fds;
+    return fds;
+  };
+  const std::size_t fds = count_fds();
+  EXPECT_LE(fds, 128U + 64U) << "the connections took the daemon's descriptors";
+
+  node().run_in_checked(node().node(), {"iptables-nft", "-t", "nat", "-F", "FLANNEL-POSTRTG"});
+  EXPECT_TRUE(repair_logged("repaired after ")) << report();
+  EXPECT_TRUE(iptables_become_flanneld_rules("nft")) << report();
+  const RunResult health =
+      node().run_in(node().node(), {"curl", "-s", "-m", "5", "-o", "/dev/null", "-w",
+                                    "%{http_code}", "http://127.0.0.1:9478/healthz"});
+  EXPECT_EQ(health.out, "200") << health.describe() << report();
+  const CpuTime after = daemon().process().cpu_time();
+  std::printf("2,000 connections held: the daemon has %zu fds; %lld us of CPU meanwhile\n", fds,
+              static_cast<long long>((after.user_plus_system - before.user_plus_system).count()));
+  EXPECT_TRUE(daemons_log_lines("pipe2").empty()) << report();
+  close_held();
+}
 
 TEST_F(DaemonHostileTest, DatagramsTheKernelDidNotSendAreDroppedAndCounted) {
   make_daemon_node(Stack::ipv4);
