@@ -16,6 +16,10 @@ namespace {
   throw state::ConfigError(path + ": " + what);
 }
 
+[[noreturn]] void fail_to_read(const std::string& path, const std::string& what) {
+  throw ConfigReadError(path + ": " + what);
+}
+
 std::string_view kind_of(mode_t mode) {
   if (S_ISDIR(mode)) return "a directory";
   if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
@@ -41,11 +45,11 @@ std::optional<std::string> read_config_file(const std::string& path) {
     } else if (error == ELOOP) {
       what += "; expected the file itself or a symlink that ends at one";
     }
-    fail(path, what);
+    fail_to_read(path, what);
   }
   struct stat info {};
   if (::fstat(fd.get(), &info) != 0)
-    fail(path, std::string("cannot stat: ") + std::strerror(errno));
+    fail_to_read(path, std::string("cannot stat: ") + std::strerror(errno));
   if (!S_ISREG(info.st_mode)) {
     fail(path, "is " + std::string(kind_of(info.st_mode)) +
                    ", not a regular file; expected flannel's config file (replace it with one)");
@@ -57,7 +61,7 @@ std::optional<std::string> read_config_file(const std::string& path) {
     const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
     if (n < 0) {
       if (errno == EINTR) continue;
-      fail(path, std::string("cannot read: ") + std::strerror(errno));
+      fail_to_read(path, std::string("cannot read: ") + std::strerror(errno));
     }
     if (n == 0) break;
     content.append(buffer, static_cast<std::size_t>(n));

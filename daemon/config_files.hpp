@@ -13,8 +13,17 @@ namespace fnft::daemon {
 // A ConfigMap holds at most 1 MiB; the parsers apply each file's own tighter limit.
 inline constexpr std::size_t kMaxConfigFileSize = 1024 * 1024;
 
-// The file's bytes, or nullopt when it does not exist. Other failures (permission, a
-// directory, too large) throw state::ConfigError naming the file.
+// The system refused to read a file that exists (out of file descriptors or memory, an I/O
+// error, a permission): unlike bad content, it may pass without the file changing, so the
+// daemon tries again rather than wait for the next change.
+class ConfigReadError : public state::ConfigError {
+ public:
+  using state::ConfigError::ConfigError;
+};
+
+// The file's bytes, or nullopt when it does not exist. A failure to open or read it throws
+// ConfigReadError; a file that is not one to read (a directory, too large) state::ConfigError;
+// both name the file.
 std::optional<std::string> read_config_file(const std::string& path);
 
 struct LoadedConfig {

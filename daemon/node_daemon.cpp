@@ -91,7 +91,8 @@ NodeDaemon::NodeDaemon(boost::asio::io_context& io, RunOptions options)
       signals_(io, SIGHUP, SIGTERM, SIGINT),
       resync_timer_(io),
       poll_timer_(io),
-      cni_survey_timer_(io) {
+      cni_survey_timer_(io),
+      config_retry_timer_(io) {
   // SIGUSR1 would end the process; here it asks for the status line.
   signals_.add(SIGUSR1);
   reconciler_.on_reconciled([this](bool committed) { reconciled(committed); });
@@ -120,17 +121,17 @@ void NodeDaemon::reload(const std::string& why) {
   LoadedConfig loaded;
   try {
     loaded = load_config(options_.config);
+  } catch (const ConfigReadError& error) {
+    config_failed(error.what(), why);
+    retry_config_read();
+    return;
   } catch (const state::ConfigError& error) {
-    config_error_ = error.what();
-    if (config_) {
-      spdlog::error("{} ({}); keeping the rules in place", error.what(), why);
-    } else {
-      spdlog::warn("waiting for a valid configuration: {}", error.what());
-      notifier_.status(std::string("waiting: ") + error.what());
-    }
+    config_failed(error.what(), why);
     return;
   }
   config_error_.reset();
+  config_retry_timer_.cancel();
+  config_retry_delay_ = kFirstConfigRetry;
   check_config_neighbours(loaded);
   // The iptables mode stays on the iptables its backend was chosen for: the rules we add
   // would otherwise count for the backend they are in at the next choice.
@@ -149,6 +150,33 @@ void NodeDaemon::reload(const std::string& why) {
                    activate(backends_.of(chosen.kind), chosen.reason, loaded);
                    if (reload_again_) reload(*std::exchange(reload_again_, std::nullopt));
                  });
+}
+
+void NodeDaemon::config_failed(const std::string& error, const std::string& why) {
+  // A read retried every few seconds says so once, not at every attempt.
+  const bool again = config_error_ == error && why == kConfigRetry;
+  config_error_ = error;
+  if (again) {
+    spdlog::debug("{} (still)", error);
+  } else if (config_) {
+    spdlog::error("{} ({}); keeping the rules in place", error, why);
+  } else {
+    spdlog::warn("waiting for a valid configuration: {}", error);
+    notifier_.status("waiting: " + error);
+  }
+}
+
+void NodeDaemon::retry_config_read() {
+  // Nothing may change in the directory once the read can succeed (the descriptors come
+  // back, the I/O error passes): no inotify event would ever bring the change in.
+  const auto delay = config_retry_delay_;
+  config_retry_delay_ = std::min(config_retry_delay_ * 2, kLastConfigRetry);
+  spdlog::log(delay == kFirstConfigRetry ? spdlog::level::info : spdlog::level::debug,
+              "reading the configuration files again in {} s", delay.count() / 1000.0);
+  config_retry_timer_.expires_after(delay);
+  config_retry_timer_.async_wait([this](const boost::system::error_code& error) {
+    if (!error) reload(kConfigRetry);
+  });
 }
 
 void NodeDaemon::activate(Backend& backend, const std::string& reason, const LoadedConfig& loaded) {

@@ -107,6 +107,9 @@ class NodeDaemon {
   HttpResponse http(const std::string& target);
   void start_http();
   bool in_sync() const;
+  // A configuration that cannot be used: said once, the last good one stays in force.
+  void config_failed(const std::string& error, const std::string& why);
+  void retry_config_read();
 
   boost::asio::io_context& io_;
   RunOptions options_;
@@ -142,6 +145,12 @@ class NodeDaemon {
   std::optional<ControlServer> control_;
   std::optional<HttpServer> http_;
   std::optional<std::string> config_error_;  // the config files' error, while they have one
+  // A read the system refused is tried again: 1 s, doubling to 30 s, until a read succeeds.
+  static constexpr std::chrono::milliseconds kFirstConfigRetry{1000};
+  static constexpr std::chrono::milliseconds kLastConfigRetry{30000};
+  static constexpr const char* kConfigRetry = "trying the read again";
+  boost::asio::steady_timer config_retry_timer_;
+  std::chrono::milliseconds config_retry_delay_ = kFirstConfigRetry;
   int exit_code_ = kExitOk;
 };
 

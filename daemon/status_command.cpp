@@ -26,7 +26,8 @@ constexpr const char* kUsage =
     "Ask the running daemon what it holds: the mode, the configuration in force, whether the\n"
     "kernel holds exactly the desired rules and since when, the last repairs and who caused\n"
     "them, repair-war state, event overruns, failures with their last error, the kernel\n"
-    "features probed and any warning. Exit code 0 when in sync, 1 when not or when the daemon\n"
+    "features probed and any warning. Exit code 0 when in sync with the configuration files, 1\n"
+    "when not (a repair pending, failing applies, files that cannot be used) or when the daemon\n"
     "cannot be reached, 2 for bad usage.\n";
 
 // The daemon's whole answer, or an error in words.
@@ -86,7 +87,7 @@ int status_command(const std::vector<std::string>& args) {
   try {
     const nlohmann::json status = parse_status_document(ask(path));
     std::cout << (json ? status.dump(2) + "\n" : format_status(status));
-    return status.value("in_sync", false) ? kExitOk : kExitFailure;
+    return status_is_current(status) ? kExitOk : kExitFailure;
   } catch (const nlohmann::json::exception& error) {
     // A field of the wrong type is caught here too, by format_status's accessors.
     std::cerr << "flannel-nftd status: the answer on " << path << " is not a status document ("

@@ -46,11 +46,20 @@ std::string iso_time(std::chrono::system_clock::time_point at) {
   return text;
 }
 
+bool status_is_current(const nlohmann::json& status) {
+  return status.value("in_sync", false) && !status.contains("config_error");
+}
+
 std::string format_status(const nlohmann::json& status) {
   std::string out;
   const bool in_sync = status.value("in_sync", false);
   const std::string mode = text_of(status, "mode", "no");
-  if (in_sync) {
+  if (in_sync && status.contains("config_error")) {
+    out +=
+        "NOT in sync with the configuration files, which cannot be used (below): the kernel "
+        "holds the last good configuration's rules (" +
+        mode + " mode) since " + text_of(status, "in_sync_since") + "\n";
+  } else if (in_sync) {
     out += "in sync: the kernel holds exactly the desired rules (" + mode + " mode) since " +
            text_of(status, "in_sync_since") + "\n";
   } else if (!status.value("ready", false)) {

@@ -16,6 +16,10 @@ std::string iso_time(std::chrono::system_clock::time_point at);
 // printing below would recurse through).
 nlohmann::json parse_status_document(std::string_view answer);
 
+// Whether the kernel holds exactly the rules of the configuration files as they are now:
+// rules of the last good configuration, kept while the files cannot be used, are not.
+bool status_is_current(const nlohmann::json& status);
+
 // Several lines, the first saying whether the kernel holds exactly the desired rules.
 std::string format_status(const nlohmann::json& status);
 

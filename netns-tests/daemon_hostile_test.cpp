@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <set>
 #include <thread>
 
 #include "netns-tests/daemon_fixture.hpp"
@@ -124,6 +125,37 @@ TEST_F(DaemonHostileTest, AFloodOfConnectionsCostsNeitherRepairsNorProbes) {
               static_cast<long long>((after.user_plus_system - before.user_plus_system).count()));
   EXPECT_TRUE(daemons_log_lines("pipe2").empty()) << report();
   close_held();
+}
+
+// flanneld replaces subnet.env while the daemon has no descriptor left (a flood, a leak
+// elsewhere in the process): the read fails, and nothing in the directory changes once the
+// descriptors come back. The read is tried again until it succeeds, and the new lease applies.
+TEST_F(DaemonHostileTest, AConfigChangeMetOutOfDescriptorsAppliesOnceTheyAreBack) {
+  make_daemon_node(Stack::ipv4);
+  start_daemon();
+  const std::string pid = std::to_string(daemon().pid());
+  // The soft limit at the lowest descriptor free: every open() of the daemon fails now.
+  std::set<int> open_fds;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/" + pid + "/fd"))
+    open_fds.insert(std::stoi(entry.path().filename().string()));
+  int lowest_free = 0;
+  while (open_fds.contains(lowest_free)) ++lowest_free;
+  const auto set_soft_limit = [&](int limit) {
+    const RunResult set = run({"prlimit", "--pid", pid, "--nofile=" + std::to_string(limit) + ":"});
+    ASSERT_TRUE(set.ok()) << set.describe();
+  };
+  set_soft_limit(lowest_free);
+
+  replace_subnet_env(subnet_env_text("10.244.7.1/24"));
+  EXPECT_TRUE(daemon().wait_for_log("cannot open: Too many open files", 10s)) << report();
+  EXPECT_THAT(flannel_tables(), HasSubstr("10.244.1.0/24")) << "the rules in place stay";
+
+  set_soft_limit(1024);
+  EXPECT_TRUE(daemon().wait_for_log(
+      "configuration changed: IPv4 network 10.244.0.0/16 lease 10.244.7.0/24", 60s))
+      << report();
+  EXPECT_TRUE(tables_become_desired()) << report();
+  EXPECT_THAT(flannel_tables(), HasSubstr("ip saddr 10.244.7.0/24 ip daddr 10.244.0.0/16"));
 }
 
 TEST_F(DaemonHostileTest, DatagramsTheKernelDidNotSendAreDroppedAndCounted) {

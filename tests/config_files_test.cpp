@@ -3,6 +3,7 @@
 #include "daemon/config_files.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -96,6 +97,47 @@ TEST_F(ConfigFilesTest, AFileOverTheLimitIsRefused) {
   std::ofstream(file) << std::string(kMaxConfigFileSize + 1, ' ');
   EXPECT_EQ(error_reading(file),
             file + ": is larger than 1024 KiB; expected a small flannel config file");
+}
+
+// Out of file descriptors, the file is there but cannot be opened now: a ConfigReadError,
+// which the daemon reads again later; what the file is (a directory) is a plain ConfigError,
+// which only a change of the file can end.
+TEST_F(ConfigFilesTest, AReadTheSystemRefusesIsAReadErrorAndBadKindsAreNot) {
+  const std::string file = path("subnet.env");
+  std::ofstream(file) << "FLANNEL_NETWORK=10.244.0.0/16\n";
+  std::filesystem::create_directory(path("net-conf.json"));
+
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  // The lowest descriptor free now is the next one open() would return.
+  const int lowest_free = ::dup(0);
+  ASSERT_GE(lowest_free, 0);
+  ::close(lowest_free);
+  rlimit exhausted = saved;
+  exhausted.rlim_cur = static_cast<rlim_t>(lowest_free);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &exhausted), 0);
+  std::string message;
+  bool read_error = false;
+  try {
+    read_config_file(file);
+  } catch (const ConfigReadError& error) {
+    read_error = true;
+    message = error.what();
+  } catch (const state::ConfigError& error) {
+    message = error.what();
+  }
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &saved), 0);
+  EXPECT_TRUE(read_error) << message;
+  EXPECT_EQ(message, file + ": cannot open: Too many open files");
+  EXPECT_TRUE(read_config_file(file).has_value());
+
+  try {
+    read_config_file(path("net-conf.json"));
+    ADD_FAILURE() << "a directory was read";
+  } catch (const ConfigReadError& error) {
+    ADD_FAILURE() << "a directory counted as a passing failure: " << error.what();
+  } catch (const state::ConfigError&) {
+  }
 }
 
 }  // namespace
