@@ -99,6 +99,7 @@ NodeDaemon::NodeDaemon(boost::asio::io_context& io, RunOptions options)
 }
 
 void NodeDaemon::start() {
+  if (const auto& squatter = instance_lock_.squatter()) set_warnings("instance lock", {*squatter});
   probe_fast_path();
   probe_protection();
   if (exit_code_ != kExitOk) return;

@@ -18,6 +18,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <set>
 #include <thread>
@@ -233,6 +234,58 @@ TEST_F(DaemonHostileTest, ASecondDaemonInTheSameNamespaceRefusesToStart) {
   set_subnet_file(own_lease);
   EXPECT_TRUE(tables_become_desired());
   EXPECT_TRUE(first.process().running()) << report();
+}
+
+// Any local user can bind the abstract name first (here uid 65534 without capabilities): the
+// daemon starts anyway, on a lock file only root can create, and still keeps a second
+// daemon out, also once the squatter has gone and the name is free again.
+TEST_F(DaemonHostileTest, AnUnprivilegedSquatterOfTheLockNameKeepsNoDaemonOut) {
+  make_daemon_node(Stack::ipv4);
+  struct stat node_namespace {};
+  ASSERT_EQ(::stat(("/run/netns/" + node().node()).c_str(), &node_namespace), 0);
+  const std::string lock_file =
+      "/run/flannel-nftd/run-" + std::to_string(node_namespace.st_ino) + ".lock";
+  // What the daemon creates there is removed, the directory too unless it was there before.
+  struct RemoveLockFile {
+    std::string path;
+    bool directory_existed = std::filesystem::exists("/run/flannel-nftd");
+    ~RemoveLockFile() {
+      std::error_code ignored;
+      std::filesystem::remove(path, ignored);
+      if (!directory_existed) std::filesystem::remove("/run/flannel-nftd", ignored);
+    }
+  } remove_lock_file{lock_file};
+
+  std::optional<BackgroundProcess> squatter(
+      node().spawn_in(node().node(), {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                      "--inh-caps=-all", "--bounding-set=-all", "socat", "-d", "-d",
+                                      "ABSTRACT-LISTEN:flannel-nftd.run,fork", "/dev/null"}));
+  ASSERT_TRUE(squatter->wait_for_stderr("listening on", 10s)) << squatter->describe();
+
+  DaemonProcess& first = start_daemon();
+  EXPECT_THAT(first.log(), HasSubstr("`socat`, uid 65534), which has no CAP_NET_ADMIN"))
+      << report();
+  EXPECT_TRUE(std::filesystem::exists(lock_file)) << report();
+  const std::string refused = "another `flannel-nftd run` (pid " + std::to_string(first.pid()) +
+                              ") already keeps the flannel tables of this network namespace";
+  // A second daemon meets the squatter too, then the first one's lock file.
+  DaemonProcess& second = start_daemon({}, /*wait_ready=*/false);
+  EXPECT_EQ(second.process().wait_exit(10s), "exit 1") << report();
+  EXPECT_THAT(second.log(), HasSubstr("holds " + lock_file)) << report();
+  EXPECT_THAT(second.log(),
+              HasSubstr("another `flannel-nftd run` (pid " + std::to_string(first.pid()) + ")"))
+      << report();
+  // The name is free again; the lock file is still held.
+  squatter.reset();
+  DaemonProcess& third = start_daemon({}, /*wait_ready=*/false);
+  EXPECT_EQ(third.process().wait_exit(10s), "exit 1") << report();
+  EXPECT_THAT(third.log(), HasSubstr(refused)) << report();
+
+  EXPECT_TRUE(first.process().running()) << report();
+  EXPECT_TRUE(tables_become_desired());
+  first.process().signal(SIGTERM);
+  EXPECT_EQ(first.process().wait_exit(10s), "exit 0") << report();
+  EXPECT_FALSE(std::filesystem::exists(lock_file)) << "a daemon that exits removes its lock file";
 }
 
 // Whoever starts the daemon must not choose what it runs with CAP_NET_ADMIN.

@@ -11,8 +11,9 @@ packages=(
   libgtest-dev libgmock-dev
   # tests, demo and benchmarks: the real tools play the other components
   nftables iptables iproute2 iputils-ping procps conntrack iperf3 ethtool
-  # strace: a test traces every program the daemon runs (the nftables mode runs none)
-  strace
+  # strace: a test traces every program the daemon runs (the nftables mode runs none);
+  # socat: an unprivileged process squatting the daemon's abstract socket name
+  strace socat
   # the real CNI plugins (bridge, host-local, portmap) create the tests' pods as kubelet would
   containernetworking-plugins
   # /metrics scraped by a real Prometheus (and promtool), /healthz read by curl
