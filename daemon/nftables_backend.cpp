@@ -16,8 +16,18 @@
 namespace fnft::daemon {
 namespace {
 
+// The families that failed while others committed, in one line.
+std::optional<std::string> failures_of(const netlink::ApplyResult& applied) {
+  if (applied.failures.empty()) return std::nullopt;
+  std::string text;
+  for (const auto& failure : applied.failures)
+    text += (text.empty() ? "" : "; ") + std::string(failure.what());
+  return text;
+}
+
 BackendResult result_of(const netlink::ApplyResult& applied) {
   BackendResult result;
+  result.error = failures_of(applied);
   result.committed = applied.committed;
   for (const auto& operation : applied.applied)
     result.changes.push_back(state::describe(operation));
@@ -32,6 +42,22 @@ constexpr std::size_t kDevicesNamed = 8;
 
 // The flowtable devices a refused batch shows to be gone: the one the extended ack names, or,
 // from kernels that name none (before 6.3: a bare ENOENT), those the kernel no longer knows.
+std::vector<std::string> vanished_devices(const netlink::NetlinkError& error,
+                                          const state::Target& target);
+
+// The same for every family's refused batch.
+std::vector<std::string> vanished_devices(const std::vector<netlink::NetlinkError>& errors,
+                                          const state::Target& target) {
+  std::vector<std::string> vanished;
+  for (const auto& error : errors) {
+    for (auto& device : vanished_devices(error, target)) {
+      if (std::find(vanished.begin(), vanished.end(), device) == vanished.end())
+        vanished.push_back(std::move(device));
+    }
+  }
+  return vanished;
+}
+
 std::vector<std::string> vanished_devices(const netlink::NetlinkError& error,
                                           const state::Target& target) {
   const auto& rejected = error.rejected();
@@ -93,20 +119,37 @@ void NftablesBackend::apply(const state::Target& target,
     // leaving every rule of the table waiting (the link event that follows settles it).
     // Each round leaves out at least one device, so a burst of pods going while we retry
     // ends the loop in at most one round per device.
+    // Families are committed one batch each: a family that committed plans nothing the
+    // next round, and its changes are kept for the result.
     state::Target sent = target;
     std::vector<std::string> left_out;
+    netlink::ApplyResult applied;
     for (;;) {
+      std::vector<std::string> vanished;
       try {
         const state::Ruleset desired = state::desired_nft_ruleset(sent);
-        result = result_of(scope.empty() ? tables_.apply(desired) : tables_.apply(desired, scope));
-        break;
+        netlink::ApplyResult round =
+            scope.empty() ? tables_.apply(desired) : tables_.apply(desired, scope);
+        vanished = vanished_devices(round.failures, sent);
+        applied.committed = applied.committed || round.committed;
+        applied.applied.insert(applied.applied.end(), round.applied.begin(), round.applied.end());
+        applied.notes.insert(applied.notes.end(), round.notes.begin(), round.notes.end());
+        if (!applied.generation_before) applied.generation_before = round.generation_before;
+        if (round.generation_after) applied.generation_after = round.generation_after;
+        applied.failures = std::move(round.failures);
+        if (vanished.empty()) break;
       } catch (const netlink::NetlinkError& error) {
-        const auto vanished = vanished_devices(error, sent);
-        if (vanished.empty()) throw;
-        for (const auto& device : vanished) std::erase(sent.fast_path->devices, device);
-        left_out.insert(left_out.end(), vanished.begin(), vanished.end());
+        vanished = vanished_devices(error, sent);
+        if (vanished.empty()) {
+          if (!applied.committed) throw;
+          applied.failures = {error};
+          break;
+        }
       }
+      for (const auto& device : vanished) std::erase(sent.fast_path->devices, device);
+      left_out.insert(left_out.end(), vanished.begin(), vanished.end());
     }
+    result = result_of(applied);
     if (!left_out.empty()) {
       std::string names;
       for (std::size_t i = 0; i < left_out.size() && i < kDevicesNamed; ++i)
@@ -193,15 +236,19 @@ void NftablesBackend::observe(const state::Target& target, Observed done) {
 void NftablesBackend::cleanup(Done done) {
   BackendResult result;
   try {
-    for (const auto& operation : tables_.cleanup()) {
+    const netlink::ApplyResult deleted = tables_.cleanup();
+    for (const auto& operation : deleted.applied) {
       result.changes.push_back(state::describe(operation));
     }
+    result.error = failures_of(deleted);
     const auto earlier =
         flanneld_tables_.apply_plan(state::plan_earlier_flannel_nftd_tables_removal,
                                     "delete the tables an earlier flannel-nftd left");
     for (const auto& operation : earlier.applied) {
       result.changes.push_back(state::describe(operation));
     }
+    if (auto failures = failures_of(earlier))
+      result.error = result.error ? *result.error + "; " + *failures : *failures;
     result.committed = !result.changes.empty();
   } catch (const std::exception& error) {
     result.error = error.what();

@@ -155,17 +155,23 @@ HttpResponse NodeDaemon::http(const std::string& target) {
   }
   if (path == "/healthz") {
     // While a change is being repaired the daemon is doing its job; only a state that lasts
-    // (a failure that persists, a war) is unhealthy. An answer at all means the reactor turns.
-    if (in_sync() || !ready_) return {200, "text/plain; charset=utf-8", "ok\n"};
+    // (a failure that persists, a war, a first apply that never lands) is unhealthy. Waiting
+    // for flanneld's files is not: restarting the daemon would not bring them. An answer at
+    // all means the reactor turns.
+    constexpr const char* kText = "text/plain; charset=utf-8";
+    if (in_sync()) return {200, kText, "ok\n"};
+    if (!config_) return {200, kText, "ok (waiting for a valid configuration)\n"};
     const auto out_for = std::chrono::steady_clock::now() - reconciler_.out_of_sync_since();
     if (out_for < options_.health_out_of_sync)
-      return {200, "text/plain; charset=utf-8", "ok (repairing)\n"};
+      return {200, kText, ready_ ? "ok (repairing)\n" : "ok (applying)\n"};
     const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(out_for).count();
     const std::string why = reconciler_.failing()
                                 ? "applying the rules fails: " + *reconciler_.failing()
-                                : std::string("a repair war keeps the rules from staying in place");
-    return {503, "text/plain; charset=utf-8",
-            "out of sync for " + std::to_string(seconds) + " s: " + why + "\n"};
+                            : reconciler_.backing_off()
+                                ? std::string("a repair war keeps the rules from staying in place")
+                            : ready_ ? std::string("a repair has not completed")
+                                     : std::string("the first apply has not completed");
+    return {503, kText, "out of sync for " + std::to_string(seconds) + " s: " + why + "\n"};
   }
   if (path == "/readyz") {
     if (config_error_) {

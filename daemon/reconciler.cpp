@@ -208,6 +208,13 @@ void Reconciler::applied(const std::string& reason, bool is_repair, Clock::time_
   metrics_.sync_seconds.try_emplace(kind, latency_buckets())
       .first->second.observe(std::chrono::duration<double>(now_steady - started).count());
   if (result.error) {
+    // The families that did commit (each family is its own batch) are in place: say so.
+    if (result.committed) {
+      spdlog::info("{} after {}, in part: {} change(s) committed{}",
+                   is_repair ? "repaired" : "applied", reason, result.changes.size(),
+                   result.generation);
+      for (const auto& change : result.changes) spdlog::debug("  {}", change);
+    }
     failed(reason, *result.error);
     return;
   }

@@ -1,5 +1,6 @@
 #include "netlink/nft_table_sync.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <iterator>
 #include <string>
@@ -49,10 +50,49 @@ NetlinkError owned_elsewhere(const UnmodeledTable& table) {
   return NetlinkError(EPERM, text);
 }
 
-void refuse_tables_owned_elsewhere(const ObservedRuleset& observed, std::uint32_t own_portid) {
-  for (const auto& table : observed.unmodeled) {
-    if (table.owner_portid && *table.owner_portid != own_portid) throw owned_elsewhere(table);
+// The tables another process owns are left out of the plan (each such table one error): the
+// other tables are planned and committed as if they were not there.
+struct Plannable {
+  ObservedRuleset observed;
+  std::vector<state::OwnedTable> scope;
+  std::vector<NetlinkError> refused;
+};
+
+Plannable without_tables_owned_elsewhere(ObservedRuleset observed,
+                                         std::vector<state::OwnedTable> scope,
+                                         std::uint32_t own_portid) {
+  Plannable plannable;
+  std::erase_if(observed.unmodeled, [&](const UnmodeledTable& table) {
+    if (!table.owner_portid || *table.owner_portid == own_portid) return false;
+    plannable.refused.push_back(owned_elsewhere(table));
+    std::erase_if(observed.ruleset.tables, [&](const state::Table& t) {
+      return t.family == table.family && t.name == table.name;
+    });
+    std::erase(scope, state::OwnedTable{table.family, table.name});
+    return true;
+  });
+  plannable.observed = std::move(observed);
+  plannable.scope = std::move(scope);
+  return plannable;
+}
+
+// One batch per family, in the order the plan names them: a family the kernel refuses (a
+// table owned elsewhere, a device gone from its flowtable, a feature its family lacks) keeps
+// no other family from its rules.
+std::vector<std::vector<state::NftOperation>> batches_by_family(
+    std::vector<state::NftOperation> operations) {
+  std::vector<std::vector<state::NftOperation>> batches;
+  std::vector<state::Family> families;
+  for (auto& operation : operations) {
+    const auto index = static_cast<std::size_t>(
+        std::find(families.begin(), families.end(), operation.family) - families.begin());
+    if (index == families.size()) {
+      families.push_back(operation.family);
+      batches.emplace_back();
+    }
+    batches[index].push_back(std::move(operation));
   }
+  return batches;
 }
 
 // Why a table is claimed or replaced for its flags, for the log.
@@ -92,44 +132,63 @@ bool may_retry(const NetlinkError& error, bool conditional) {
   return !conditional && (error.error_code() == ENOENT || error.error_code() == EEXIST);
 }
 
-// Plans from a fresh dump and commits; a refused batch means the plan went stale before it
-// landed, so the whole cycle is repeated rather than the batch.
+// Plans from a fresh dump and commits, one batch per family; a refused batch means the plan
+// went stale before it landed, so the whole cycle is repeated rather than the batch (the
+// families committed already plan nothing the next time round). A family whose batch the
+// kernel refuses for any other reason is a failure of that family only: the error is thrown
+// when nothing was committed at all, and listed in `failures` otherwise.
 template <typename Plan>
 ApplyResult commit_planned(NfnlSocket& socket, const std::vector<state::OwnedTable>& owned,
                            const state::Ruleset& expected, const Plan& plan, const char* what) {
+  ApplyResult result;
   for (int attempt = 1;; ++attempt) {
-    const ObservedRuleset observed = dump_tables(socket, owned, expected);
-    ApplyResult result;
+    Plannable plannable = without_tables_owned_elsewhere(dump_tables(socket, owned, expected),
+                                                         owned, socket.portid());
     result.attempts = attempt;
-    result.generation_before = observed.generation;
-    Planned planned = plan(observed);
-    result.applied = std::move(planned.operations);
+    result.generation_before = plannable.observed.generation;
+    Planned planned = plan(plannable.observed, plannable.scope);
     result.notes = std::move(planned.notes);
-    if (result.applied.empty()) return result;
+    result.failures = std::move(plannable.refused);
 
-    const bool conditional = observed.generation && attempt <= kConditionalAttempts;
-    NftBatch batch(conditional ? observed.generation : std::nullopt);
-    for (const auto& operation : result.applied) add_operation(batch, operation);
-    try {
-      batch.send(socket);
-    } catch (const NetlinkError& error) {
-      if (!may_retry(error, conditional)) throw;
+    std::optional<std::uint32_t> generation = plannable.observed.generation;
+    const bool conditional = generation && attempt <= kConditionalAttempts;
+    std::optional<NetlinkError> stale;
+    for (auto& operations : batches_by_family(std::move(planned.operations))) {
+      NftBatch batch(conditional ? generation : std::nullopt);
+      for (const auto& operation : operations) add_operation(batch, operation);
+      try {
+        batch.send(socket);
+      } catch (const NetlinkError& error) {
+        if (may_retry(error, conditional)) {
+          stale = error;
+          break;
+        }
+        result.failures.push_back(error);
+        continue;
+      }
+      result.committed = true;
+      result.applied.insert(result.applied.end(), std::make_move_iterator(operations.begin()),
+                            std::make_move_iterator(operations.end()));
+      // A conditional batch landed on `generation`, and every commit advances the generation
+      // by one (skipping 0): the next family's batch is conditional on that, and no second
+      // round trip is needed to know it.
+      if (conditional) generation = state::next_generation(*generation);
+    }
+    result.generation_after = result.committed && conditional ? generation : std::nullopt;
+    if (stale) {
       if (attempt == kMaxCommitAttempts) {
-        throw NetlinkError(error.error_code(),
+        throw NetlinkError(stale->error_code(),
                            std::string(what) +
                                ": the nftables ruleset changed between dump and "
                                "commit " +
                                std::to_string(attempt) +
                                " times in a row; another process commits continuously (`nft "
                                "monitor` shows which). Last: " +
-                               error.what());
+                               stale->what());
       }
       continue;
     }
-    result.committed = true;
-    // A conditional batch landed on generation_before, and every commit advances the
-    // generation by one (skipping 0), so no second round trip is needed to know it.
-    if (conditional) result.generation_after = state::next_generation(*observed.generation);
+    if (!result.committed && !result.failures.empty()) throw result.failures.front();
     return result;
   }
 }
@@ -157,10 +216,10 @@ ApplyResult NftTableSync::apply(const state::Ruleset& desired) {
 
 ApplyResult NftTableSync::apply(const state::Ruleset& desired,
                                 const std::vector<state::OwnedTable>& scope) {
-  const auto plan = [&](const ObservedRuleset& observed) {
+  const auto plan = [&](const ObservedRuleset& observed,
+                        const std::vector<state::OwnedTable>& plannable_tables) {
     Planned planned;
     state::Ruleset plannable = observed.ruleset;
-    refuse_tables_owned_elsewhere(observed, socket_.portid());
     for (const auto& table : observed.unmodeled) {
       if (desired.find_table(table.family, table.name) == nullptr) continue;  // deleted anyway
       // Delete and re-create it in the same batch, which packets see as one atomic switch:
@@ -180,7 +239,13 @@ ApplyResult NftTableSync::apply(const state::Ruleset& desired,
       if (auto note = protection_change_note(have, want->protection))
         planned.notes.push_back(std::move(*note));
     }
-    auto rest = state::plan_nft_changes(desired, plannable, scope);
+    std::vector<state::OwnedTable> in_scope;
+    for (const auto& table : scope) {
+      if (std::find(plannable_tables.begin(), plannable_tables.end(), table) !=
+          plannable_tables.end())
+        in_scope.push_back(table);
+    }
+    auto rest = state::plan_nft_changes(desired, plannable, in_scope);
     planned.operations.insert(planned.operations.end(), std::make_move_iterator(rest.begin()),
                               std::make_move_iterator(rest.end()));
     return planned;
@@ -211,21 +276,20 @@ ObservedRuleset NftTableSync::read(const state::Ruleset& expected) {
   return dump_tables(socket_, owned_, expected);
 }
 
-std::vector<state::NftOperation> NftTableSync::cleanup() {
+ApplyResult NftTableSync::cleanup() {
   return apply_plan(
-             [](const state::Ruleset& observed) {
-               std::vector<state::NftOperation> deletions;
-               for (const auto& table : observed.tables)
-                 deletions.push_back(delete_table(table.family, table.name));
-               return deletions;
-             },
-             "delete the flannel tables")
-      .applied;
+      [](const state::Ruleset& observed) {
+        std::vector<state::NftOperation> deletions;
+        for (const auto& table : observed.tables)
+          deletions.push_back(delete_table(table.family, table.name));
+        return deletions;
+      },
+      "delete the flannel tables");
 }
 
 ApplyResult NftTableSync::apply_plan(const Plan& plan, const char* what) {
-  const auto planned = [&](const ObservedRuleset& observed) {
-    refuse_tables_owned_elsewhere(observed, socket_.portid());
+  const auto planned = [&](const ObservedRuleset& observed,
+                           const std::vector<state::OwnedTable>& /*plannable*/) {
     return Planned{plan(observed.ruleset), {}};
   };
   return commit_planned(socket_, owned_, {}, planned, what);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "netlink/netlink_error.hpp"
 #include "netlink/nfnl_socket.hpp"
 #include "netlink/nft_dump.hpp"
 #include "state/nft_plan.hpp"
@@ -28,6 +29,10 @@ struct ApplyResult {
   // Why the plan does more than state::plan_nft_changes asked for, one line each, for the log
   // (e.g. a table re-created because it had upstream flanneld's table comment).
   std::vector<std::string> notes;
+  // The families whose batch the kernel refused (or whose table another process owns) while
+  // another family's landed; each family is its own batch. When nothing landed, the first
+  // failure is thrown instead.
+  std::vector<NetlinkError> failures;
 };
 
 // " (generation 41 -> 42)", " (generation 41)" or "" when not known, for messages.
@@ -43,8 +48,10 @@ class NftTableSync {
   explicit NftTableSync(NfnlSocket& socket,
                         std::vector<state::OwnedTable> owned = default_owned_tables());
 
-  // Dump, plan, and commit the plan as one batch conditional on the dump's generation; on
-  // ERESTART (someone committed in between) start over, at most 5 times. An owned table with
+  // Dump, plan, and commit the plan as one batch per family, conditional on the dump's
+  // generation; on ERESTART (someone committed in between) start over, at most 5 times. A
+  // table another process owns (`flags owner`) is left out, and so is a family whose batch
+  // the kernel refuses: see ApplyResult::failures. An owned table with
   // properties the state model lacks (a table comment, `flags dormant`, sets) is deleted and
   // re-created in that same batch. Throws NetlinkError.
   ApplyResult apply(const state::Ruleset& desired);
@@ -65,11 +72,11 @@ class NftTableSync {
   // The same with the generation it is and what the model cannot hold.
   ObservedRuleset read(const state::Ruleset& expected = {});
 
-  // Deletes every owned table that exists, in one batch; returns what it deleted.
-  std::vector<state::NftOperation> cleanup();
+  // Deletes every owned table that exists, one batch per family; returns what it deleted.
+  ApplyResult cleanup();
 
   // Dumps the owned tables, asks the pure `plan` what to change and commits it in one batch,
-  // with apply()'s retries; refuses tables another process owns. For tables that are not
+  // with apply()'s retries, leaving out tables another process owns. For tables that are not
   // ours to keep but to take things out of (flanneld's). `what` names it in errors.
   using Plan = std::function<std::vector<state::NftOperation>(const state::Ruleset& observed)>;
   ApplyResult apply_plan(const Plan& plan, const char* what);

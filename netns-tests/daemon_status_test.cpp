@@ -170,6 +170,45 @@ TEST_F(DaemonStatusTest, ReadyzWaitsForTheFirstApplyAndTurns503WhileTheConfigIsU
   EXPECT_TRUE(eventually([&] { return get(kMetrics, "/readyz").first == 200; }, 5s)) << report();
 }
 
+// Each family is its own transaction: another process owning `ip flannel-nftd-ipv4` from
+// before the daemon starts keeps the IPv6 rules out no longer than their first apply, and a
+// daemon whose first apply keeps failing is not healthy.
+TEST_F(DaemonStatusTest, AnOwnerOfTheIpv4TableKeepsNeitherTheIpv6RulesOutNorHealthzAt200) {
+  make_daemon_node(Stack::dual);
+  nft({"add", "table", "ip", "flannel-nftd-ipv4"});  // own-table replaces it
+  TrackedProcess owner(in_namespace(node().node(), {FNFT_COMMITTER_BINARY, "own-table", "ip",
+                                                    "flannel-nftd-ipv4", "30"}),
+                       log_path("owner.log"));
+  ASSERT_TRUE(eventually([&] { return owner.output().find("owned") != std::string::npos; }, 5s))
+      << owner.describe();
+  start({"--health-out-of-sync=1"}, /*wait_ready=*/false);
+
+  // Bounded by the owner's life only: what matters is that it happens while the owner holds.
+  bool ipv6_in_place = false;
+  eventually(
+      [&] {
+        const RunResult listed =
+            node().run_in(node().node(), {"nft", "list", "table", "ip6", "flannel-nftd-ipv6"});
+        ipv6_in_place = listed.ok() && listed.out.find("masquerade") != std::string::npos;
+        return ipv6_in_place || !owner.running();
+      },
+      40s);
+  EXPECT_TRUE(ipv6_in_place && owner.running())
+      << "the IPv6 table waited for the owner of the IPv4 one" << report();
+  std::pair<int, std::string> health;
+  eventually([&] { return (health = get(kMetrics, "/healthz")).first == 503 || !owner.running(); },
+             40s);
+  EXPECT_EQ(health.first, 503) << health.second << report();
+  EXPECT_THAT(health.second, HasSubstr("owned by another process"));
+  EXPECT_EQ(get(kMetrics, "/readyz").first, 503);
+  EXPECT_EQ(status().exit_code, 1) << "status must say: not in sync";
+
+  owner.signal(SIGTERM);
+  EXPECT_TRUE(eventually([&] { return get(kMetrics, "/readyz").first == 200; }, 30s)) << report();
+  EXPECT_EQ(get(kMetrics, "/healthz").first, 200);
+  EXPECT_TRUE(tables_become_desired());
+}
+
 TEST_F(DaemonStatusTest, MetricsAreScrapedByARealPrometheusAndPassPromtool) {
   make_daemon_node(Stack::dual);
   start();
