@@ -76,6 +76,19 @@ class Backend {
   // repair without reading first. After lost events, forget_known_state().
   virtual void note_transaction(const netlink::NftTransaction& /*transaction*/) {}
   virtual void forget_known_state() {}
+
+  // `listener` runs, on the reactor, when an apply has found the kernel other than its target
+  // and the change is under way but not done: the iptables tools may wait seconds on the
+  // xtables lock, and the node must not be told it is in sync meanwhile.
+  void on_divergence(std::function<void()> listener) { divergence_ = std::move(listener); }
+
+ protected:
+  void diverged() const {
+    if (divergence_) divergence_();
+  }
+
+ private:
+  std::function<void()> divergence_;
 };
 
 }  // namespace fnft::daemon

@@ -193,6 +193,7 @@ void IptablesBackend::next_family(const std::shared_ptr<Job>& job) {
                next_family(job);
                return;
              }
+             if (job->purpose == Job::Purpose::apply) diverged();
              restore_family(job, changes, plan.restore_payload);
            });
 }

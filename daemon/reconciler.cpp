@@ -99,6 +99,9 @@ Reconciler::Reconciler(boost::asio::io_context& io, OwnCommit own, Options optio
 void Reconciler::set_target(Backend& backend, state::Target target, const std::string& reason) {
   const bool switched = backend_ != &backend;
   backend_ = &backend;
+  // A poll or resync that finds the rules changed is out of sync from then, not only once
+  // its repair is done.
+  backend.on_divergence([this] { lose_sync(); });
   target_ = std::move(target);
   lose_sync();
   reconcile(switched ? "start of the " + std::string(to_string(backend.kind())) + " mode" : reason,

@@ -12,11 +12,13 @@
 #include <sstream>
 
 #include "netns-tests/daemon_fixture.hpp"
+#include "netns-tests/private_xtables_lock.hpp"
 
 namespace fnft::netns_test {
 namespace {
 
 using testing::HasSubstr;
+using testing::Not;
 
 constexpr const char* kMetrics = "127.0.0.1:9478";
 constexpr const char* kPrometheus = "127.0.0.1:19090";
@@ -207,6 +209,36 @@ TEST_F(DaemonStatusTest, AnOwnerOfTheIpv4TableKeepsNeitherTheIpv6RulesOutNorHeal
   EXPECT_TRUE(eventually([&] { return get(kMetrics, "/readyz").first == 200; }, 30s)) << report();
   EXPECT_EQ(get(kMetrics, "/healthz").first, 200);
   EXPECT_TRUE(tables_become_desired());
+}
+
+// iptables-legacy has no events: a poll finds the change, and its repair then waits on the
+// xtables lock as long as another restore holds it (seconds, with kube-proxy on a busy node).
+// From the moment the poll saw the difference the node is not in sync, whatever the wait.
+TEST_F(DaemonStatusTest, ARepairWaitingOnTheXtablesLockIsNotInSync) {
+  make_daemon_node(Stack::ipv4, /*nftables=*/false);
+  PrivateXtablesLock lock;
+  set_daemon_wrapper(lock.wrapper());
+  start({"--iptables-backend=legacy", "--iptables-resync=0.5", "--health-out-of-sync=1"});
+  ASSERT_EQ(status().exit_code, 0) << status().describe() << report();
+
+  lock.hold();
+  node().run_in_checked(node().node(), {"iptables-legacy", "-t", "nat", "-F", "FLANNEL-POSTRTG"});
+  RunResult said;
+  EXPECT_TRUE(eventually([&] { return (said = status()).exit_code == 1; }, 30s))
+      << said.describe() << report();
+  EXPECT_THAT(said.out, HasSubstr("NOT in sync"));
+  std::pair<int, std::string> health;
+  EXPECT_TRUE(eventually([&] { return (health = get(kMetrics, "/healthz")).first == 503; }, 30s))
+      << health.second << report();
+  EXPECT_THAT(health.second, HasSubstr("a repair has not completed"));
+  EXPECT_THAT(get(kMetrics, "/metrics").second, HasSubstr("flannel_nftd_in_sync 0"));
+  const RunResult nat = node().run_in(node().node(), {"iptables-legacy-save", "-t", "nat"});
+  EXPECT_THAT(nat.out, Not(HasSubstr("-A FLANNEL-POSTRTG"))) << "the repair is still waiting";
+
+  lock.release();
+  EXPECT_TRUE(iptables_become_flanneld_rules("legacy")) << report();
+  EXPECT_TRUE(eventually([&] { return status().exit_code == 0; }, 30s)) << report();
+  EXPECT_EQ(get(kMetrics, "/healthz").first, 200);
 }
 
 TEST_F(DaemonStatusTest, MetricsAreScrapedByARealPrometheusAndPassPromtool) {

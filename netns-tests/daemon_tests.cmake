@@ -32,6 +32,7 @@ add_executable(netns_daemon_tests
   ${CMAKE_CURRENT_LIST_DIR}/daemon_neighbours_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/cni_pods.cpp
   ${CMAKE_CURRENT_LIST_DIR}/table_flags.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/private_xtables_lock.cpp
 )
 target_include_directories(netns_daemon_tests PRIVATE ${PROJECT_SOURCE_DIR})
 # fnft_netlink: table_flags.cpp reads `flags persist`, which Debian 12's nft cannot print.
