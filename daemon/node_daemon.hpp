@@ -100,7 +100,8 @@ class NodeDaemon {
   // Everything `flannel-nftd status` shows, as JSON (daemon/node_status.cpp).
   void status_document(ControlServer::Reply reply);
   // The iptables modes' counters: our chains' rules from `iptables-save -c`, on the reactor.
-  void iptables_counters(std::function<void(nlohmann::json rules)> done);
+  void iptables_counters(
+      std::function<void(nlohmann::json rules, std::optional<std::string> error)> done);
   void start_control_socket();
   // /metrics, /healthz, /readyz (daemon/node_metrics.cpp).
   std::string metrics_text();

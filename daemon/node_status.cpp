@@ -110,8 +110,10 @@ void NodeDaemon::status_document(ControlServer::Reply reply) {
       doc["rules_error"] = error.what();
     }
   } else if (active_ != nullptr) {
-    iptables_counters([doc = std::move(doc), reply](nlohmann::json rules) mutable {
+    iptables_counters([doc = std::move(doc), reply](nlohmann::json rules,
+                                                    std::optional<std::string> error) mutable {
       doc["rules"] = std::move(rules);
+      if (error) doc["rules_error"] = std::move(*error);
       reply(document_text(doc));
     });
     return;
@@ -119,7 +121,8 @@ void NodeDaemon::status_document(ControlServer::Reply reply) {
   reply(document_text(doc));
 }
 
-void NodeDaemon::iptables_counters(std::function<void(nlohmann::json)> done) {
+void NodeDaemon::iptables_counters(
+    std::function<void(nlohmann::json, std::optional<std::string>)> done) {
   const auto backend = active_->kind() == BackendKind::iptables_legacy
                            ? state::IptablesBackend::legacy
                            : state::IptablesBackend::nft;
@@ -128,20 +131,26 @@ void NodeDaemon::iptables_counters(std::function<void(nlohmann::json)> done) {
   if (config_ && config_->ipv6) families.push_back(state::Family::ipv6);
   struct Pending {
     nlohmann::json rules = nlohmann::json::array();
+    std::optional<std::string> error;
     std::size_t left = 0;
-    std::function<void(nlohmann::json)> done;
+    std::function<void(nlohmann::json, std::optional<std::string>)> done;
   };
   auto pending = std::make_shared<Pending>();
   pending->left = families.size();
   pending->done = std::move(done);
   if (families.empty()) {
-    pending->done(pending->rules);
+    pending->done(pending->rules, std::nullopt);
     return;
   }
   for (const auto family : families) {
     const IptablesTools tools = iptables_tools(backend, family);
     const std::string label = tools.save.substr(0, tools.save.size() - std::string("-save").size());
-    const auto finished = [pending, label](const ChildResult& saved) {
+    const std::vector<std::string> argv = {tools.save, "-c"};
+    const auto finished = [pending, label, argv](const ChildResult& saved) {
+      if (!saved.ok()) {
+        const std::string failure = saved.describe(argv);
+        pending->error = pending->error ? *pending->error + "; " + failure : failure;
+      }
       // "[packets:bytes] -A CHAIN ..." lines of our chains, in table order.
       std::string table;
       std::istringstream lines(saved.out);
@@ -163,10 +172,11 @@ void NodeDaemon::iptables_counters(std::function<void(nlohmann::json)> done) {
                                   {"packets", std::strtoull(line.c_str() + 1, nullptr, 10)},
                                   {"bytes", std::strtoull(line.c_str() + colon + 1, nullptr, 10)}});
       }
-      if (--pending->left == 0) pending->done(std::move(pending->rules));
+      if (--pending->left == 0) pending->done(std::move(pending->rules), std::move(pending->error));
     };
     try {
-      AsyncChild::start(io_, {tools.save, "-c"}, {}, std::chrono::seconds(5), finished);
+      // Within `status`'s own default timeout (10 s), so a hung tool still gets an answer.
+      AsyncChild::start(io_, argv, {}, std::chrono::seconds(5), finished);
     } catch (const std::system_error& error) {
       ChildResult failed;
       failed.err = error.what();

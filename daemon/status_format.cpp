@@ -133,6 +133,9 @@ std::string format_status(const nlohmann::json& status) {
              text_of(rule, "bytes", "0") + "\n";
     }
   }
+  if (status.contains("rules_error")) {
+    out += "  rules' counters: cannot be read: " + text_of(status, "rules_error") + "\n";
+  }
   if (status.contains("config_error")) {
     out += "  configuration files: " + text_of(status, "config_error") +
            " (the last good configuration stays in force)\n";

@@ -4,13 +4,18 @@
 // is unusable; /metrics scraped by a real Prometheus, the repair counter read back through its
 // query API, and `promtool check metrics` clean.
 #include <gmock/gmock.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "daemon/unique_fd.hpp"
 #include "netns-tests/daemon_fixture.hpp"
 #include "netns-tests/private_xtables_lock.hpp"
 
@@ -239,6 +244,44 @@ TEST_F(DaemonStatusTest, ARepairWaitingOnTheXtablesLockIsNotInSync) {
   EXPECT_TRUE(iptables_become_flanneld_rules("legacy")) << report();
   EXPECT_TRUE(eventually([&] { return status().exit_code == 0; }, 30s)) << report();
   EXPECT_EQ(get(kMetrics, "/healthz").first, 200);
+}
+
+// A stopped reactor accepts nothing: once the control socket's backlog is full, connect()
+// would wait for ever. `status` gives up at its --timeout, connect included, with one line.
+TEST_F(DaemonStatusTest, StatusGivesUpOnAStoppedDaemonWhoseBacklogIsFull) {
+  make_daemon_node(Stack::ipv4);
+  start();
+  daemon().process().signal(SIGSTOP);
+  struct Resume {
+    DaemonProcess& daemon;
+    ~Resume() { daemon.process().signal(SIGCONT); }
+  } resume{daemon()};
+  std::vector<UniqueFd> pending;
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::strncpy(address.sun_path, control_socket().c_str(), sizeof(address.sun_path) - 1);
+  for (int i = 0; i < 4096; ++i) {
+    UniqueFd client(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    ASSERT_TRUE(client.valid());
+    if (::connect(client.get(), reinterpret_cast<const sockaddr*>(&address), sizeof(address)) !=
+        0) {
+      ASSERT_EQ(errno, EAGAIN) << std::strerror(errno);
+      break;  // the backlog is full
+    }
+    pending.push_back(std::move(client));
+  }
+  std::printf("[ backlog  ] %zu connections pending on the stopped daemon\n", pending.size());
+
+  const RunResult said = run(
+      {FNFT_BINARY, "status", "--control-socket=" + control_socket(), "--timeout=0.5"}, {}, 30s);
+  EXPECT_EQ(said.exit_code, 1) << said.describe();
+  EXPECT_THAT(said.err, HasSubstr("accepted no connection within 0.5 s (its backlog is full): "
+                                  "its reactor may be stuck"))
+      << said.describe();
+
+  pending.clear();
+  daemon().process().signal(SIGCONT);
+  EXPECT_TRUE(eventually([&] { return status().exit_code == 0; }, 10s)) << report();
 }
 
 TEST_F(DaemonStatusTest, MetricsAreScrapedByARealPrometheusAndPassPromtool) {
