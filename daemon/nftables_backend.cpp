@@ -61,17 +61,31 @@ std::vector<std::string> vanished_devices(const std::vector<netlink::NetlinkErro
 std::vector<std::string> vanished_devices(const netlink::NetlinkError& error,
                                           const state::Target& target) {
   const auto& rejected = error.rejected();
-  if (!target.fast_path || !rejected || rejected->type != NFT_MSG_NEWFLOWTABLE) return {};
-  const auto& devices = target.fast_path->devices;
+  if (!target.fast_path || !rejected) return {};
+  // Adding a device that is gone fails, and so does removing one the kernel unbound by itself
+  // when it went (after the dump we planned from).
+  const bool adds = rejected->type == NFT_MSG_NEWFLOWTABLE;
+  if (!adds && rejected->type != NFT_MSG_DELFLOWTABLE) return {};
+  const auto& named = adds ? target.fast_path->devices : rejected->devices;
   if (rejected->device) {
-    if (std::find(devices.begin(), devices.end(), *rejected->device) == devices.end()) return {};
+    if (std::find(named.begin(), named.end(), *rejected->device) == named.end()) return {};
     return {*rejected->device};
   }
   if (error.error_code() != ENOENT) return {};
   std::vector<std::string> vanished;
-  for (const auto& device : devices) {
+  for (const auto& device : named) {
     if (if_nametoindex(device.c_str()) == 0) vanished.push_back(device);
   }
+  return vanished;
+}
+
+// `vanished` without the devices an earlier round left out already: a device refused twice
+// is not one that went, and must end the retries.
+std::vector<std::string> newly_vanished(std::vector<std::string> vanished,
+                                        const std::vector<std::string>& left_out) {
+  std::erase_if(vanished, [&](const std::string& device) {
+    return std::find(left_out.begin(), left_out.end(), device) != left_out.end();
+  });
   return vanished;
 }
 
@@ -117,8 +131,10 @@ void NftablesBackend::apply(const state::Target& target,
     // A device can go between the link event that named it and our commit: the kernel then
     // refuses the whole batch, so it is sent again at once without that device rather than
     // leaving every rule of the table waiting (the link event that follows settles it).
-    // Each round leaves out at least one device, so a burst of pods going while we retry
-    // ends the loop in at most one round per device.
+    // A device the kernel unbound by itself after the dump we planned from fails the
+    // removal the same way, and the next round's dump no longer holds it.
+    // Each round leaves out at least one device not left out before, so a burst of pods
+    // going while we retry ends the loop in at most one round per device.
     // Families are committed one batch each: a family that committed plans nothing the
     // next round, and its changes are kept for the result.
     state::Target sent = target;
@@ -130,7 +146,7 @@ void NftablesBackend::apply(const state::Target& target,
         const state::Ruleset desired = state::desired_nft_ruleset(sent);
         netlink::ApplyResult round =
             scope.empty() ? tables_.apply(desired) : tables_.apply(desired, scope);
-        vanished = vanished_devices(round.failures, sent);
+        vanished = newly_vanished(vanished_devices(round.failures, sent), left_out);
         applied.committed = applied.committed || round.committed;
         applied.applied.insert(applied.applied.end(), round.applied.begin(), round.applied.end());
         applied.notes.insert(applied.notes.end(), round.notes.begin(), round.notes.end());
@@ -139,7 +155,7 @@ void NftablesBackend::apply(const state::Target& target,
         applied.failures = std::move(round.failures);
         if (vanished.empty()) break;
       } catch (const netlink::NetlinkError& error) {
-        vanished = vanished_devices(error, sent);
+        vanished = newly_vanished(vanished_devices(error, sent), left_out);
         if (vanished.empty()) {
           if (!applied.committed) throw;
           applied.failures = {error};

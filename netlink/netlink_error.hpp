@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "state/one_line.hpp"
 
@@ -18,6 +19,8 @@ struct RejectedMessage {
   // The device (NFTA_DEVICE_NAME) the extended ack pointed at; kernels before 6.3 do not
   // point at it, so a vanished device is a bare ENOENT there.
   std::optional<std::string> device;
+  // Every device the message's hook names (NEWFLOWTABLE adds them, DELFLOWTABLE removes them).
+  std::vector<std::string> devices;
 };
 
 class NetlinkError : public std::runtime_error {

@@ -236,32 +236,51 @@ std::string attribute_path_at(const nlmsghdr* request, std::uint32_t offset) {
                      reinterpret_cast<const char*>(request) + offset, message_space(request), {});
 }
 
-std::optional<std::string> device_name_at(const nlmsghdr* request, std::uint32_t offset) {
-  if (offset >= request->nlmsg_len) return std::nullopt;
-  const char* target = reinterpret_cast<const char*>(request) + offset;
+namespace {
+
+// Calls `visit` with each NFTA_DEVICE_NAME attribute of the hook of `request`.
+template <typename Visit>
+void for_each_hook_device(const nlmsghdr* request, Visit&& visit) {
   const std::uint16_t type = request->nlmsg_type & 0xff;
   const bool flowtable = type == NFT_MSG_NEWFLOWTABLE || type == NFT_MSG_DELFLOWTABLE;
   const bool chain = type == NFT_MSG_NEWCHAIN || type == NFT_MSG_DELCHAIN;
-  if (!flowtable && !chain) return std::nullopt;
+  if (!flowtable && !chain) return;
   const unsigned hook_type = flowtable ? unsigned{NFTA_FLOWTABLE_HOOK} : unsigned{NFTA_CHAIN_HOOK};
   const unsigned devs_type =
       flowtable ? unsigned{NFTA_FLOWTABLE_HOOK_DEVS} : unsigned{NFTA_HOOK_DEVS};
-  std::optional<std::string> found;
   for_each_attribute(request, sizeof(nfgenmsg), [&](const nlattr* hook) {
     if (mnl_attr_get_type(hook) != hook_type) return;
     for_each_nested(hook, [&](const nlattr* devs) {
       if (mnl_attr_get_type(devs) != devs_type) return;
       for_each_nested(devs, [&](const nlattr* device) {
-        if (reinterpret_cast<const char*>(device) != target ||
-            mnl_attr_get_type(device) != NFTA_DEVICE_NAME) {
-          return;
-        }
-        const auto* name = static_cast<const char*>(mnl_attr_get_payload(device));
-        found = std::string(name, strnlen(name, mnl_attr_get_payload_len(device)));
+        if (mnl_attr_get_type(device) == NFTA_DEVICE_NAME) visit(device);
       });
     });
   });
+}
+
+std::string device_name_of(const nlattr* device) {
+  const auto* name = static_cast<const char*>(mnl_attr_get_payload(device));
+  return std::string(name, strnlen(name, mnl_attr_get_payload_len(device)));
+}
+
+}  // namespace
+
+std::optional<std::string> device_name_at(const nlmsghdr* request, std::uint32_t offset) {
+  if (offset >= request->nlmsg_len) return std::nullopt;
+  const char* target = reinterpret_cast<const char*>(request) + offset;
+  std::optional<std::string> found;
+  for_each_hook_device(request, [&](const nlattr* device) {
+    if (reinterpret_cast<const char*>(device) == target) found = device_name_of(device);
+  });
   return found;
+}
+
+std::vector<std::string> device_names_in(const nlmsghdr* request) {
+  std::vector<std::string> names;
+  for_each_hook_device(request,
+                       [&](const nlattr* device) { names.push_back(device_name_of(device)); });
+  return names;
 }
 
 std::string describe_ack_details(const AckInfo& ack, const nlmsghdr* request) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "netlink/netlink_ack.hpp"
 
@@ -19,6 +20,9 @@ std::string attribute_path_at(const nlmsghdr* request, std::uint32_t offset);
 // The device name (NFTA_DEVICE_NAME in a flowtable's or a chain's hook) at byte `offset` of
 // `request`, if that is what lies there.
 std::optional<std::string> device_name_at(const nlmsghdr* request, std::uint32_t offset);
+
+// Every device name in the hook of `request` (a flowtable or netdev chain message), in order.
+std::vector<std::string> device_names_in(const nlmsghdr* request);
 
 // The kernel's own words plus the named offending or missing attribute, "" if it said nothing.
 std::string describe_ack_details(const AckInfo& ack, const nlmsghdr* request);

@@ -135,7 +135,8 @@ void NftBatch::transmit(NfnlSocket& socket, bool commit) {
   if (failures > 1) action += "; " + std::to_string(failures - 1) + " later messages failed too";
   action += ")";
   const nlmsghdr* rejected = message(*failed);
-  RejectedMessage what_failed{static_cast<std::uint16_t>(rejected->nlmsg_type & 0xff), {}};
+  RejectedMessage what_failed{
+      static_cast<std::uint16_t>(rejected->nlmsg_type & 0xff), {}, device_names_in(rejected)};
   if (failure.bad_attribute_offset)
     what_failed.device = device_name_at(rejected, *failure.bad_attribute_offset);
   throw make_error(failure.error, action, describe_ack_details(failure, rejected))

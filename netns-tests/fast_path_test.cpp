@@ -5,6 +5,7 @@
 // devices follow pods coming and going, a device that vanishes before a commit never fails
 // it, and a flowtable someone deletes or changes is repaired.
 #include <gmock/gmock.h>
+#include <linux/netfilter/nf_tables.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -13,7 +14,10 @@
 #include <sstream>
 
 #include "daemon/nftables_backend.hpp"
+#include "netlink/netlink_error.hpp"
 #include "netlink/nfnl_socket.hpp"
+#include "netlink/nft_batch.hpp"
+#include "netlink/nft_operations.hpp"
 #include "netns-tests/cni_pods.hpp"
 #include "netns-tests/daemon_fixture.hpp"
 #include "netns-tests/in_namespace.hpp"
@@ -359,6 +363,46 @@ TEST_F(FastPathTest, ACommitNamingAVanishedDeviceIsRetriedAtOnceWithoutIt) {
   EXPECT_THAT(result.notes,
               testing::Contains(testing::HasSubstr("1 device(s) went away before the commit "
                                                    "(gone-pod0)")));
+  EXPECT_EQ(flowtable_devices(Family::ipv4), (std::set<std::string>{"cni0", "uplink", "veth-pod1"}))
+      << node.ruleset();
+}
+
+// The other half of that race: a device bound when we dumped goes before our commit unbinds
+// it. The kernel unbinds a device that goes by itself, so our removal names a hook it no
+// longer has and the batch is refused; the refusal must say which devices it removed, so the
+// backend can tell this from a real failure and plan again from a fresh dump.
+TEST_F(FastPathTest, UnbindingADeviceTheKernelAlreadyDroppedIsRefusedNamingIt) {
+  const FlannelNode& node = make_fast_path_node(Stack::ipv4);
+  node.run_in_checked(node.node(), {"ip", "link", "add", "going-pod0", "type", "dummy"});
+  const InNamespace inside(node.node());
+  netlink::NfnlSocket socket;
+  {
+    daemon::NftablesBackend backend(socket);
+    state::Target target;
+    target.config.ipv4 = state::FamilyNetworks{*state::parse_cidr("10.244.0.0/16"),
+                                               *state::parse_cidr("10.244.1.0/24")};
+    target.fast_path = state::FastPath{{"cni0", "going-pod0", "uplink", "veth-pod1"}, true};
+    std::optional<std::string> error;
+    backend.apply(target, {}, [&](daemon::BackendResult applied) { error = applied.error; });
+    ASSERT_FALSE(error) << *error;
+  }
+  ASSERT_EQ(flowtable_devices(Family::ipv4).count("going-pod0"), 1U) << node.ruleset();
+  node.run_in_checked(node.node(), {"ip", "link", "del", "going-pod0"});
+  state::NftOperation unbind;
+  unbind.kind = state::NftOperation::Kind::unbind_flowtable_devices;
+  unbind.table = "flannel-nftd-ipv4";
+  unbind.flowtable.name = "fastpath";
+  unbind.flowtable.devices = {"going-pod0"};
+  netlink::NftBatch batch;
+  netlink::add_operation(batch, unbind);
+  try {
+    batch.send(socket);
+    ADD_FAILURE() << "the kernel unbound a device it no longer holds";
+  } catch (const netlink::NetlinkError& error) {
+    ASSERT_TRUE(error.rejected()) << error.what();
+    EXPECT_EQ(error.rejected()->type, NFT_MSG_DELFLOWTABLE) << error.what();
+    EXPECT_THAT(error.rejected()->devices, testing::ElementsAre("going-pod0")) << error.what();
+  }
   EXPECT_EQ(flowtable_devices(Family::ipv4), (std::set<std::string>{"cni0", "uplink", "veth-pod1"}))
       << node.ruleset();
 }
