@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <boost/asio/write.hpp>
 #include <cerrno>
@@ -9,6 +11,7 @@
 #include <filesystem>
 #include <memory>
 #include <stdexcept>
+#include <vector>
 
 namespace fnft::daemon {
 
@@ -21,22 +24,60 @@ ControlServer::~ControlServer() {
   if (!bound_) return;
   boost::system::error_code ignored;
   acceptor_.close(ignored);
-  std::error_code not_removed;  // a file someone else replaced it with stays
-  std::filesystem::remove(path_, not_removed);
+  // Only our own socket: a daemon started after us (another namespace given the same path)
+  // may have replaced it with its own, which it still serves.
+  struct stat now {};
+  if (::lstat(path_.c_str(), &now) == 0 && now.st_dev == bound_file_.st_dev &&
+      now.st_ino == bound_file_.st_ino) {
+    ::unlink(path_.c_str());
+  }
 }
 
 void ControlServer::start() {
   namespace fs = std::filesystem;
+  // Checked before anything is created: the kernel takes at most this many bytes, and an
+  // endpoint that cuts the path short would bind somewhere else.
+  constexpr std::size_t kLongestPath = sizeof(sockaddr_un::sun_path) - 1;
+  if (path_.size() > kLongestPath) {
+    throw std::runtime_error(path_ + " is " + std::to_string(path_.size()) +
+                             " bytes long, longer than a Unix socket's path may be (" +
+                             std::to_string(kLongestPath) + "): choose a shorter --control-socket");
+  }
   std::error_code error;
   const fs::path path(path_);
-  if (path.has_parent_path() && !fs::exists(path.parent_path(), error)) {
+  // The directories made here are removed again should the socket not come up.
+  std::vector<fs::path> created;
+  for (fs::path dir = path.parent_path(); !dir.empty() && !fs::exists(dir, error);
+       dir = dir.parent_path()) {
+    created.push_back(dir);
+    if (dir == dir.parent_path()) break;
+  }
+  auto remove_created = [&created] {
+    std::error_code ignored;
+    for (const auto& dir : created) fs::remove(dir, ignored);  // only while still empty
+  };
+  if (!created.empty()) {
     fs::create_directories(path.parent_path(), error);
     if (error) {
+      remove_created();
       throw std::runtime_error("cannot create " + path.parent_path().string() + " for " + path_ +
                                ": " + error.message() +
                                " (the unit's RuntimeDirectory= creates it; or --control-socket)");
     }
   }
+  try {
+    bind_socket();
+  } catch (...) {
+    remove_created();
+    throw;
+  }
+  accept();
+}
+
+void ControlServer::bind_socket() {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  const fs::path path(path_);
   // Only one daemon runs per network namespace (the instance lock); a socket file at the
   // path is a dead daemon's, or another namespace's daemon given the same path, which the
   // connect below tells apart.
@@ -62,11 +103,14 @@ void ControlServer::start() {
   if (!bind_error) acceptor_.bind(local::stream_protocol::endpoint(path_), bind_error);
   ::umask(old_mask);
   if (!bind_error) acceptor_.listen(16, bind_error);
+  if (!bind_error && ::lstat(path_.c_str(), &bound_file_) != 0)
+    bind_error.assign(errno, boost::system::system_category());
   if (bind_error) {
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
     throw std::runtime_error("cannot serve " + path_ + ": " + bind_error.message());
   }
   bound_ = true;
-  accept();
 }
 
 void ControlServer::accept() {

@@ -4,6 +4,8 @@
 // operations, and a write waits for nothing but the socket's own buffer.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -32,6 +34,7 @@ class ControlServer {
   const std::string& path() const { return path_; }
 
  private:
+  void bind_socket();
   void accept();
 
   boost::asio::io_context& io_;
@@ -40,6 +43,7 @@ class ControlServer {
   boost::asio::local::stream_protocol::acceptor acceptor_;
   boost::asio::steady_timer retry_;  // after a failed accept (EMFILE): never a busy loop
   bool bound_ = false;
+  struct stat bound_file_ {};  // the socket file we bound: the one the destructor removes
 };
 
 }  // namespace fnft::daemon
