@@ -97,13 +97,22 @@ std::vector<std::vector<state::NftOperation>> batches_by_family(
 
 // Why a table is claimed or replaced for its flags, for the log.
 std::optional<std::string> protection_change_note(const state::Table& have,
-                                                  state::Protection wanted) {
+                                                  const state::Table& want) {
+  const state::Protection wanted = want.protection;
   const std::string table =
       "table " + std::string(state::nft_family_name(have.family)) + " " + have.name;
+  if (state::takes_back_in_place(want, have)) {
+    // `persist` outlives whoever set it: a flannel-nftd that was stopped or killed, or
+    // another process that owned the table; the kernel keeps no trace of which.
+    return table +
+           " was left unowned (`flags persist`) by an owner that exited: taken back (`flags "
+           "owner, persist`) with what it holds";
+  }
   if (wanted == state::Protection::held && have.protection == state::Protection::orphaned) {
     return table +
-           " was left unowned by a flannel-nftd that exited: taken back (`flags owner, "
-           "persist`), its rules kept";
+           " was left unowned (`flags persist`) by an owner that exited, without base chains "
+           "it needs (the kernel adds none while taking a table back): taken over with `flags "
+           "owner, persist` (deleted and re-created in the same transaction)";
   }
   if (wanted == state::Protection::held) {
     return table +
@@ -236,7 +245,7 @@ ApplyResult NftTableSync::apply(const state::Ruleset& desired,
     for (const auto& have : plannable.tables) {
       const state::Table* want = desired.find_table(have.family, have.name);
       if (want == nullptr || want->protection == have.protection) continue;
-      if (auto note = protection_change_note(have, want->protection))
+      if (auto note = protection_change_note(have, *want))
         planned.notes.push_back(std::move(*note));
     }
     std::vector<state::OwnedTable> in_scope;

@@ -161,13 +161,43 @@ TEST_F(DaemonProtectTest, AKilledDaemonLeavesItsRulesAndTheNextTakesThemBackComm
 
   start_daemon({"--protect=on", "--log-level=debug"});
   EXPECT_TRUE(held_by_the_daemon());
-  EXPECT_EQ(daemon().log_lines("was left unowned by a flannel-nftd that exited: taken back").size(),
+  EXPECT_EQ(daemon()
+                .log_lines("was left unowned (`flags persist`) by an owner that exited: taken back")
+                .size(),
             2U)
       << report();
   // One claim per table and nothing else: no rule was added, flushed or deleted.
   EXPECT_THAT(daemon().log(), HasSubstr("start of the nftables mode: 2 change(s) committed"))
       << report();
   EXPECT_EQ(repairs_logged(), 0U) << report();
+}
+
+// `persist` outlives any owner, not only a flannel-nftd: a table another process claimed
+// with it, and left empty when it exited, is taken over (the kernel adds no base chain while
+// a table is taken back, so it is replaced), and the log does not blame a daemon.
+TEST_F(DaemonProtectTest, ATableAnotherPersistOwnerLeftIsTakenBackWithoutBlamingADaemon) {
+  if (!protection()) GTEST_SKIP() << "the kernel lacks `flags owner, persist` (6.9+)";
+  make_daemon_node(Stack::ipv4);
+  nft({"add", "table", "ip", "flannel-nftd-ipv4"});  // own-table replaces it
+  constexpr int kOwnedSeconds = 3;
+  TrackedProcess owner(
+      in_namespace(node().node(), {FNFT_COMMITTER_BINARY, "own-table", "ip", "flannel-nftd-ipv4",
+                                   std::to_string(kOwnedSeconds), "persist"}),
+      log_path("owner.log"));
+  ASSERT_TRUE(eventually([&] { return owner.output().find("owned") != std::string::npos; }, 5s))
+      << owner.describe();
+  start_daemon({"--protect=on"}, /*wait_ready=*/false);
+  ASSERT_EQ(owner.wait_exit(std::chrono::seconds(kOwnedSeconds + 5)), "exit 0") << owner.describe();
+  const auto left = flags(Family::ipv4);
+  ASSERT_TRUE(left && left->persist) << "the owner's table went with it: nothing to take back";
+  EXPECT_TRUE(tables_become_desired(10s));
+  EXPECT_TRUE(held_by_the_daemon());
+  const auto taken =
+      daemon().log_lines("was left unowned (`flags persist`) by an owner that exited");
+  ASSERT_EQ(taken.size(), 1U) << report();
+  EXPECT_THAT(taken.front(), HasSubstr("(deleted and re-created in the same transaction)"));
+  EXPECT_THAT(daemon().log_lines("flannel-nftd that exited"), testing::IsEmpty()) << report();
+  EXPECT_TRUE(pod_egress_is_masqueraded());
 }
 
 TEST_F(DaemonProtectTest, AnUnownedTableIsTakenOverUnderTrafficWithoutALostPacket) {

@@ -9,10 +9,10 @@
 //       the same as churn, back to back for SECONDS (tens of thousands a second)
 //   nft_committer flush-loop ip|ip6 TABLE CHAIN SECONDS
 //       flushes TABLE's CHAIN (deletes all its rules) every millisecond for SECONDS
-//   nft_committer own-table ip|ip6 TABLE SECONDS
+//   nft_committer own-table ip|ip6 TABLE SECONDS [persist]
 //       replaces TABLE by an empty one with `flags owner` (only this process may change it;
-//       it vanishes when this process exits) in one transaction, prints "owned", holds it for
-//       SECONDS and exits
+//       it vanishes when this process exits, or with `persist` stays unowned) in one
+//       transaction, prints "owned", holds it for SECONDS and exits
 //   nft_committer add-chain ip|ip6 TABLE CHAIN
 //       adds CHAIN, whose name may hold any bytes (`nft` accepts only identifiers), to TABLE
 //
@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "netlink/nft_batch.hpp"
+#include "netlink/nft_codec.hpp"
 #include "netlink/nft_operations.hpp"
 #include "netlink/nftnl_ptr.hpp"
 #include "state/nft_plan.hpp"
@@ -89,7 +90,7 @@ int churn_report(long count, Clock::time_point deadline) {
   return 0;
 }
 
-int own_table(const std::string& family, const std::string& table, int seconds) {
+int own_table(const std::string& family, const std::string& table, int seconds, bool persist) {
   const auto nfproto = family == "ip6" ? NFPROTO_IPV6 : NFPROTO_IPV4;
   fnft::netlink::NfnlSocket socket;
   fnft::netlink::NftBatch batch;
@@ -99,7 +100,8 @@ int own_table(const std::string& family, const std::string& table, int seconds) 
             [&](nlmsghdr* nlh) { nftnl_table_nlmsg_build_payload(nlh, existing.get()); });
   const fnft::netlink::NftnlTable owned = fnft::netlink::make_table();
   nftnl_table_set_str(owned.get(), NFTNL_TABLE_NAME, table.c_str());
-  nftnl_table_set_u32(owned.get(), NFTNL_TABLE_FLAGS, NFT_TABLE_F_OWNER);
+  nftnl_table_set_u32(owned.get(), NFTNL_TABLE_FLAGS,
+                      NFT_TABLE_F_OWNER | (persist ? fnft::netlink::kTableFlagPersist : 0));
   batch.add(NFT_MSG_NEWTABLE, nfproto, NLM_F_CREATE, "add table " + family + " " + table,
             [&](nlmsghdr* nlh) { nftnl_table_nlmsg_build_payload(nlh, owned.get()); });
   batch.send(socket);
@@ -149,8 +151,9 @@ int main(int argc, char** argv) {
       return churn_report(std::numeric_limits<long>::max(),
                           Clock::now() + std::chrono::seconds(std::stoi(args[1])));
     }
-    if (args.size() == 4 && args[0] == "own-table") {
-      return own_table(args[1], args[2], std::stoi(args[3]));
+    if ((args.size() == 4 || (args.size() == 5 && args[4] == "persist")) &&
+        args[0] == "own-table") {
+      return own_table(args[1], args[2], std::stoi(args[3]), args.size() == 5);
     }
     if (args.size() == 4 && args[0] == "add-chain") return add_chain(args[1], args[2], args[3]);
     if (args.size() == 5 && args[0] == "flush-loop") {
@@ -162,7 +165,7 @@ int main(int argc, char** argv) {
   }
   std::fputs(
       "usage: nft_committer churn COUNT | churn-for SECONDS | flush-loop ip|ip6 TABLE CHAIN "
-      "SECONDS | own-table ip|ip6 TABLE SECONDS | add-chain ip|ip6 TABLE CHAIN\n",
+      "SECONDS | own-table ip|ip6 TABLE SECONDS [persist] | add-chain ip|ip6 TABLE CHAIN\n",
       stderr);
   return 2;
 }

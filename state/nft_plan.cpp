@@ -234,7 +234,7 @@ void plan_table(PlanPhases& phases, const Table* want, const Table* have) {
     return;
   }
   if (have != nullptr && have->protection != want->protection) {
-    if (have->protection == Protection::orphaned && want->protection == Protection::held) {
+    if (takes_back_in_place(*want, *have)) {
       NftOperation claim = operation(Kind::add_table, *want);
       claim.protection = Protection::held;
       phases.tables.push_back(std::move(claim));
@@ -263,6 +263,15 @@ void plan_table(PlanPhases& phases, const Table* want, const Table* have) {
 }
 
 }  // namespace
+
+bool takes_back_in_place(const Table& want, const Table& have) {
+  if (have.protection != Protection::orphaned || want.protection != Protection::held) return false;
+  return std::all_of(want.chains.begin(), want.chains.end(), [&](const Chain& chain) {
+    if (!chain.base) return true;
+    const Chain* held = have.find_chain(chain.name);
+    return held != nullptr && held->base == chain.base;
+  });
+}
 
 std::vector<NftOperation> plan_nft_changes(const Ruleset& desired, const Ruleset& observed,
                                            const std::vector<OwnedTable>& owned) {

@@ -70,11 +70,18 @@ struct OwnedTable {
 //    priority or flags differ is replaced, and so is every chain whose rules use it (a
 //    flowtable in use cannot go); flowtables we do not want go after the rules using them.
 // Per table: an orphaned table we want held is taken back in place (its content planned as
-// usual); any other difference of protection replaces the table (delete and re-create in the
-// same batch, which packets see as one switch), since `persist` can be neither added to nor
-// dropped from an existing table.
+// usual) when takes_back_in_place says so; any other difference of protection replaces the
+// table (delete and re-create in the same batch, which packets see as one switch), since
+// `persist` can be neither added to nor dropped from an existing table.
 std::vector<NftOperation> plan_nft_changes(const Ruleset& desired, const Ruleset& observed,
                                            const std::vector<OwnedTable>& owned);
+
+// Whether `have`, orphaned, is taken back as `want` without being replaced: only when `want`
+// needs no base chain `have` lacks or holds otherwise. The kernel refuses a new base chain in
+// a transaction that changes its table's flags (EINVAL: nf_tables_addchain while the table
+// is marked __NFT_TABLE_F_UPDATE, which taking an orphan back sets), so a table someone
+// emptied while it was orphaned is replaced instead, in one transaction all the same.
+bool takes_back_in_place(const Table& want, const Table& have);
 
 // One line per operation in nft command syntax, for logs and `apply` output.
 std::string describe(const NftOperation& operation);

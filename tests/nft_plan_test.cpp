@@ -309,6 +309,30 @@ TEST(NftPlanProtection, AnOrphanIsTakenBackInPlaceAndOnlyItsDifferencesPlanned) 
   EXPECT_EQ(plan[1].kind, NftOperation::Kind::delete_rule);
 }
 
+// The kernel adds no base chain in the transaction that takes a table back: an orphan that
+// lacks one is replaced, whole, in one batch, like any table whose protection differs.
+TEST(NftPlanProtection, AnOrphanLackingABaseChainIsReplacedNotTakenBack) {
+  const Ruleset held = with_protection(desired(), Protection::held);
+  Ruleset emptied = with_protection(with_handles(desired()), Protection::orphaned);
+  emptied.tables[0].chains.clear();
+  EXPECT_FALSE(takes_back_in_place(held.tables[0], emptied.tables[0]));
+  const auto plan = plan_nft_changes(held, emptied, kOwned);
+  ASSERT_FALSE(plan.empty());
+  EXPECT_EQ(describe(plan[0]), "delete table ip flannel-nftd-ipv4");
+  EXPECT_EQ(plan_text(std::vector<NftOperation>(plan.begin() + 1, plan.end())),
+            plan_text(plan_nft_changes(held, Ruleset{}, kOwned)));
+
+  // A base chain that is there but hooked otherwise would be re-created: replaced too.
+  Ruleset rehooked = with_protection(with_handles(desired()), Protection::orphaned);
+  postrtg(rehooked).base->priority += 1;
+  EXPECT_FALSE(takes_back_in_place(held.tables[0], rehooked.tables[0]));
+  // Missing rules alone are no obstacle: they go in after the claim.
+  Ruleset flushed = with_protection(with_handles(desired()), Protection::orphaned);
+  postrtg(flushed).rules.clear();
+  EXPECT_TRUE(takes_back_in_place(held.tables[0], flushed.tables[0]));
+  EXPECT_EQ(plan_nft_changes(held, flushed, kOwned).front().kind, NftOperation::Kind::add_table);
+}
+
 TEST(NftPlanProtection, AnUnprotectedTableIsReplacedInOneBatchToBeHeld) {
   const Ruleset held = with_protection(desired(), Protection::held);
   const auto plan = plan_nft_changes(held, with_handles(desired()), kOwned);
