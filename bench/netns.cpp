@@ -1,7 +1,11 @@
 #include "bench/netns.hpp"
 
 #include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -37,6 +41,15 @@ void enter_private_network_namespace() {
         "unshare(CLONE_NEWNET) returned, but we are still in the same "
         "network namespace; refusing to touch the host's ruleset");
   }
+  // Loopback up, as on any node: the daemon serves /metrics on 127.0.0.1.
+  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ifreq request{};
+  std::strncpy(request.ifr_name, "lo", IFNAMSIZ - 1);
+  const bool up = fd >= 0 && ::ioctl(fd, SIOCGIFFLAGS, &request) == 0 &&
+                  (request.ifr_flags |= IFF_UP, ::ioctl(fd, SIOCSIFFLAGS, &request) == 0);
+  const int error = errno;
+  if (fd >= 0) ::close(fd);
+  if (!up) throw std::runtime_error(std::string("cannot set lo up: ") + std::strerror(error));
 }
 
 NamedNamespace::NamedNamespace(std::string name) : name_(std::move(name)) {

@@ -27,6 +27,7 @@
 #include "bench/daemon_log.hpp"
 #include "bench/daemon_process.hpp"
 #include "bench/generation_monitor.hpp"
+#include "bench/metrics_scraper.hpp"
 #include "bench/mutations.hpp"
 #include "bench/netns.hpp"
 #include "bench/nft_tool_mutations.hpp"
@@ -50,6 +51,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Where the daemon serves /metrics with its defaults (the benchmark's namespace has lo up).
+constexpr const char* kMetricsAddress = "127.0.0.1";
+constexpr std::uint16_t kMetricsPort = 9478;
+
 // A budget no benchmark run exhausts, so every repair is measured unthrottled.
 constexpr const char* kUnlimitedBurst = "--repair-burst=1000000";
 constexpr const char* kUnlimitedRate = "--repair-rate=1000000";
@@ -66,6 +71,7 @@ struct Options {
   int churn_transactions = 10000;
   int churn_gap_us = 1000;
   int reference_iterations = 200;
+  int scrape_iterations = 300;
   int tool_iterations = 200;
   int nice = 0;
   std::string daemon_log_level = "warn";
@@ -257,6 +263,24 @@ int run(const Options& options) {
               << fixed(std::chrono::duration<double>(Clock::now() - phase_start).count(), 1)
               << " s)\n";
   }
+  // The first mutation again, with /metrics fetched back to back all the while: what a
+  // scrape costs the repair path.
+  if (options.scrape_iterations > 0) {
+    RepairSettings scraped = settings;
+    scraped.iterations = options.scrape_iterations;
+    const auto log_start = log_size(log_file);
+    MetricsScraper scraper(kMetricsAddress, kMetricsPort);
+    RepairSamples samples = measure_repairs(context, mutations.front(), daemon, scraped);
+    const long failed = scraper.failed();
+    const double per_second = scraper.stop();
+    samples.name = mutations.front().name + ", /metrics scraped " + fixed(per_second, 0) + "/s";
+    if (failed > 0) samples.name += " (" + std::to_string(failed) + " scrapes failed)";
+    const Summary summary = summarize(samples.latency_us);
+    std::cout << "  " << samples.name << ": p50 " << us(summary.median) << " us, p90 "
+              << us(summary.p90) << " us, p99 " << us(summary.p99) << " us\n";
+    results.push_back(std::move(samples));
+    daemon_micros.push_back(repair_commit_micros(log_file, log_start));
+  }
   std::vector<NftToolSamples> tool_phases;
   if (options.tool_iterations > 0) {
     tool_phases = measure_nft_tools(context, daemon, settings, options.tool_iterations, false);
@@ -375,6 +399,10 @@ int main(int argc, char** argv) {
       "commits to table ip bench-churn per churn phase")(
       "churn-gap-us", po::value(&options.churn_gap_us)->default_value(options.churn_gap_us),
       "time between commits in the paced churn phase")(
+      "scrape-iterations",
+      po::value(&options.scrape_iterations)->default_value(options.scrape_iterations),
+      "repairs of the first mutation type measured again while /metrics is fetched back to "
+      "back (0: skip)")(
       "reference-iterations",
       po::value(&options.reference_iterations)->default_value(options.reference_iterations),
       "`nft -f` restores measured for reference (0: skip)")(
@@ -399,8 +427,8 @@ int main(int argc, char** argv) {
   return fnft::bench::bench_main(argc, argv, description, "repair_bench", [&] {
     if (options.iterations < 1) throw std::invalid_argument("--iterations must be at least 1");
     if (options.churn_transactions < 0 || options.reference_iterations < 0 ||
-        options.tool_iterations < 0 || options.gap_ms < 0 || options.timeout_ms < 1 ||
-        options.churn_gap_us < 0) {
+        options.tool_iterations < 0 || options.scrape_iterations < 0 || options.gap_ms < 0 ||
+        options.timeout_ms < 1 || options.churn_gap_us < 0) {
       throw std::invalid_argument("counts and times must not be negative");
     }
     return fnft::bench::run(options);

@@ -105,6 +105,9 @@ class NodeDaemon {
   void start_control_socket();
   // /metrics, /healthz, /readyz (daemon/node_metrics.cpp).
   std::string metrics_text();
+  // Our tables as /metrics shows them: read again only once the last read is
+  // kScrapedTablesMaxAge old, so scrapes at any rate cost the reactor one dump a second.
+  const state::Ruleset& scraped_tables();
   HttpResponse http(const std::string& target);
   void start_http();
   bool in_sync() const;
@@ -145,6 +148,9 @@ class NodeDaemon {
   std::chrono::system_clock::time_point started_at_ = std::chrono::system_clock::now();
   std::optional<ControlServer> control_;
   std::optional<HttpServer> http_;
+  static constexpr std::chrono::seconds kScrapedTablesMaxAge{1};
+  std::optional<std::chrono::steady_clock::time_point> scraped_at_;
+  std::optional<state::Ruleset> scraped_tables_;
   std::optional<std::string> config_error_;  // the config files' error, while they have one
   // A read the system refused is tried again: 1 s, doubling to 30 s, until a read succeeds.
   static constexpr std::chrono::milliseconds kFirstConfigRetry{1000};

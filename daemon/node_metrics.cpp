@@ -86,14 +86,13 @@ std::string NodeDaemon::metrics_text() {
              "iptables); `flannel-nftd status` lists them.");
   out.sample(metric("warnings"), {}, static_cast<double>(warnings().size()));
 
-  // Rules and counters as the kernel holds them (nftables mode; one dump of our tables).
+  // Rules and counters as the kernel holds them (nftables mode).
   if (active_ != nullptr && active_->kind() == BackendKind::nftables) {
     try {
-      const auto observed =
-          netlink::dump_tables(command_socket_, netlink::NftTableSync::default_owned_tables());
+      const state::Ruleset& tables = scraped_tables();
       out.family(metric("rules"), "gauge",
                  "Rules in each of our chains, as the kernel holds them.");
-      for (const auto& table : observed.ruleset.tables) {
+      for (const auto& table : tables.tables) {
         for (const auto& chain : table.chains) {
           out.sample(metric("rules"),
                      {{"ip_family", ip_family(table.family)},
@@ -106,7 +105,7 @@ std::string NodeDaemon::metrics_text() {
         const std::string name = metric("rule_") + unit + "_total";
         out.family(name, "counter",
                    std::string("The ") + unit + " each of our rules' counter has seen.");
-        for (const auto& table : observed.ruleset.tables) {
+        for (const auto& table : tables.tables) {
           for (const auto& chain : table.chains) {
             for (const auto& rule : chain.rules) {
               if (!rule.counter) continue;
@@ -125,7 +124,7 @@ std::string NodeDaemon::metrics_text() {
         out.family(metric("flowtable_devices"), "gauge", "Devices our flowtable is bound to.");
         out.family(metric("flowtable_missing_devices"), "gauge",
                    "Devices the fast path wants that the kernel's flowtable lacks.");
-        for (const auto& table : observed.ruleset.tables) {
+        for (const auto& table : tables.tables) {
           const auto* flowtable = table.find_flowtable(state::kFlowtableName);
           const auto bound = flowtable != nullptr ? flowtable->devices : std::vector<std::string>{};
           const auto missing = std::count_if(wanted.begin(), wanted.end(), [&](const auto& name) {
@@ -142,6 +141,21 @@ std::string NodeDaemon::metrics_text() {
     }
   }
   return out.text();
+}
+
+const state::Ruleset& NodeDaemon::scraped_tables() {
+  const auto now = std::chrono::steady_clock::now();
+  if (!scraped_at_ || now - *scraped_at_ >= kScrapedTablesMaxAge) {
+    // A failed read counts too: scrapes until the next read show no tables rather than each
+    // trying (a dump that fails has often been retried ten times already).
+    scraped_at_ = now;
+    scraped_tables_.reset();
+    scraped_tables_ =
+        netlink::dump_tables(command_socket_, netlink::NftTableSync::default_owned_tables())
+            .ruleset;
+  }
+  if (!scraped_tables_) throw std::runtime_error("the last read of the tables failed");
+  return *scraped_tables_;
 }
 
 bool NodeDaemon::in_sync() const {

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "daemon/unique_fd.hpp"
 #include "netns-tests/daemon_fixture.hpp"
@@ -24,6 +25,7 @@ namespace {
 
 using testing::HasSubstr;
 using testing::Not;
+using Clock = std::chrono::steady_clock;
 
 constexpr const char* kMetrics = "127.0.0.1:9478";
 constexpr const char* kPrometheus = "127.0.0.1:19090";
@@ -410,6 +412,46 @@ TEST_F(DaemonStatusTest, ServesMetricsOnTheSocketSystemdPasses) {
       << health.second << report();
   EXPECT_TRUE(daemon().wait_for_log("on the socket systemd passed", 5s)) << report();
   EXPECT_THAT(get("127.0.0.1:9479", "/metrics").second, HasSubstr("flannel_nftd_in_sync 1"));
+}
+
+// A scrape reads our tables from the kernel on the reactor, which repairs wait behind: any
+// number of scrapes within a second share one read. The daemon's dump requests (sendmsg on
+// its netfilter socket) are counted for one scrape, then for a burst of them.
+TEST_F(DaemonStatusTest, ScrapesAtAnyRateShareOneReadOfTheTablesASecond) {
+  make_daemon_node(Stack::dual);
+  const std::string trace = log_path("sendmsg.trace");
+  set_daemon_wrapper({"strace", "-f", "-qq", "-yy", "-e", "trace=sendmsg", "-o", trace, "setpriv",
+                      "--pdeathsig", "KILL"});
+  start();
+  const auto dump_requests = [&] {
+    std::ifstream file(trace);
+    const std::string traced((std::istreambuf_iterator<char>(file)),
+                             std::istreambuf_iterator<char>());
+    return lines_containing(traced, "NETLINK:[NETFILTER").size();
+  };
+  std::this_thread::sleep_for(1100ms);  // older than any read the start-up made
+  const auto before_one = dump_requests();
+  ASSERT_THAT(get(kMetrics, "/metrics").second, HasSubstr("flannel_nftd_rules{"));
+  const auto one_read = dump_requests() - before_one;
+  ASSERT_GT(one_read, 0U) << "a scrape read nothing from the kernel: the trace sees no dump\n"
+                          << run({"tail", "-n", "20", trace}).describe();
+
+  constexpr int kScrapes = 200;
+  std::vector<std::string> burst = {"curl", "-s", "-o", "/dev/null", "-m", "60"};
+  for (int i = 0; i < kScrapes; ++i)
+    burst.push_back(std::string("http://") + kMetrics + "/metrics");
+  const auto before_burst = dump_requests();
+  const auto started = Clock::now();
+  node().run_in_checked(node().node(), burst);
+  const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  const auto burst_requests = dump_requests() - before_burst;
+  // One read per second the burst lasted, and one more for the second it started in.
+  const auto reads_allowed = static_cast<std::size_t>(seconds) + 1;
+  std::printf("[ measured ] %d scrapes in %.2f s: %zu dump requests (%zu per read)\n", kScrapes,
+              seconds, burst_requests, one_read);
+  EXPECT_LE(burst_requests, reads_allowed * one_read)
+      << kScrapes << " scrapes in " << seconds << " s\n"
+      << report();
 }
 
 }  // namespace
