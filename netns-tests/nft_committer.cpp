@@ -15,6 +15,10 @@
 //       transaction, prints "owned", holds it for SECONDS and exits
 //   nft_committer add-chain ip|ip6 TABLE CHAIN
 //       adds CHAIN, whose name may hold any bytes (`nft` accepts only identifiers), to TABLE
+//   nft_committer delete-rule ip|ip6 TABLE CHAIN HANDLE
+//       deletes the rule with HANDLE in one transaction, reading nothing first (`nft` dumps
+//       the ruleset first and starts again whenever it changed meanwhile, which under
+//       back-to-back commits on one CPU may never end)
 //
 // Prints one summary line; exit 0, or 1 with the error.
 #include <linux/netfilter.h>
@@ -130,6 +134,19 @@ int flush_loop(const std::string& family, const std::string& table, const std::s
   return 0;
 }
 
+int delete_rule(const std::string& family, const std::string& table, const std::string& chain,
+                std::uint64_t handle) {
+  fnft::netlink::NfnlSocket socket;
+  NftOperation deletion = operation(
+      Kind::delete_rule, family == "ip6" ? fnft::state::Family::ipv6 : fnft::state::Family::ipv4,
+      table, chain);
+  deletion.handle = handle;
+  commit(socket, {deletion});
+  std::printf("deleted rule %llu of %s %s %s\n", static_cast<unsigned long long>(handle),
+              family.c_str(), table.c_str(), chain.c_str());
+  return 0;
+}
+
 int add_chain(const std::string& family, const std::string& table, const std::string& chain) {
   fnft::netlink::NfnlSocket socket;
   commit(socket, {operation(Kind::add_chain,
@@ -156,6 +173,9 @@ int main(int argc, char** argv) {
       return own_table(args[1], args[2], std::stoi(args[3]), args.size() == 5);
     }
     if (args.size() == 4 && args[0] == "add-chain") return add_chain(args[1], args[2], args[3]);
+    if (args.size() == 5 && args[0] == "delete-rule") {
+      return delete_rule(args[1], args[2], args[3], std::stoull(args[4]));
+    }
     if (args.size() == 5 && args[0] == "flush-loop") {
       return flush_loop(args[1], args[2], args[3], std::stoi(args[4]));
     }
@@ -165,7 +185,8 @@ int main(int argc, char** argv) {
   }
   std::fputs(
       "usage: nft_committer churn COUNT | churn-for SECONDS | flush-loop ip|ip6 TABLE CHAIN "
-      "SECONDS | own-table ip|ip6 TABLE SECONDS [persist] | add-chain ip|ip6 TABLE CHAIN\n",
+      "SECONDS | own-table ip|ip6 TABLE SECONDS [persist] | add-chain ip|ip6 TABLE CHAIN | "
+      "delete-rule ip|ip6 TABLE CHAIN HANDLE\n",
       stderr);
   return 2;
 }
