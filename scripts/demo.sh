@@ -150,7 +150,8 @@ say "restarting it with --protect (the default): the kernel itself refuses the s
 kill "$daemon_pid"
 while kill -0 "$daemon_pid" 2>/dev/null; do sleep 0.1; done
 start_daemon --protect=auto
-if in_node nft list table ip flannel-nftd-ipv4 | grep -q 'flags owner'; then
+# grep reads to the end (no -q): under pipefail, nft killed by SIGPIPE would read as "no".
+if in_node nft list table ip flannel-nftd-ipv4 | grep 'flags owner' >/dev/null; then
   refused() {
     echo "    \$ nft $*"
     in_node nft "$@" 2>&1 | sed -n 's/^/    /;1p' || true
