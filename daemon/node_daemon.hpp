@@ -151,6 +151,7 @@ class NodeDaemon {
   static constexpr std::chrono::seconds kScrapedTablesMaxAge{1};
   std::optional<std::chrono::steady_clock::time_point> scraped_at_;
   std::optional<state::Ruleset> scraped_tables_;
+  std::string scraped_error_;                // why the last read failed, while it had
   std::optional<std::string> config_error_;  // the config files' error, while they have one
   // A read the system refused is tried again: 1 s, doubling to 30 s, until a read succeeds.
   static constexpr std::chrono::milliseconds kFirstConfigRetry{1000};

@@ -150,11 +150,16 @@ const state::Ruleset& NodeDaemon::scraped_tables() {
     // trying (a dump that fails has often been retried ten times already).
     scraped_at_ = now;
     scraped_tables_.reset();
-    scraped_tables_ =
-        netlink::dump_tables(command_socket_, netlink::NftTableSync::default_owned_tables())
-            .ruleset;
+    try {
+      scraped_tables_ =
+          netlink::dump_tables(command_socket_, netlink::NftTableSync::default_owned_tables())
+              .ruleset;
+      scraped_error_.clear();
+    } catch (const std::exception& error) {
+      scraped_error_ = error.what();
+    }
   }
-  if (!scraped_tables_) throw std::runtime_error("the last read of the tables failed");
+  if (!scraped_tables_) throw std::runtime_error(scraped_error_ + " (read again in 1 s)");
   return *scraped_tables_;
 }
 
