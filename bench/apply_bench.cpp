@@ -22,7 +22,7 @@
 #include "bench/netns.hpp"
 #include "bench/report.hpp"
 #include "bench/stats.hpp"
-#include "daemon/child_process.hpp"
+#include "daemon/process/child_process.hpp"
 #include "netlink/nfnl_socket.hpp"
 #include "netlink/nft_table_sync.hpp"
 #include "state/desired_ruleset.hpp"

@@ -5,7 +5,7 @@
 #include <stdexcept>
 
 #include "bench/bench_config.hpp"
-#include "daemon/child_process.hpp"
+#include "daemon/process/child_process.hpp"
 #include "netlink/nfnl_socket.hpp"
 #include "state/iptables_ruleset.hpp"
 #include "state/nft_text.hpp"

@@ -13,7 +13,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "daemon/unique_fd.hpp"
+#include "daemon/process/unique_fd.hpp"
 
 namespace fnft::bench {
 namespace {

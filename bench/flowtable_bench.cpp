@@ -44,7 +44,7 @@
 #include "bench/pktgen.hpp"
 #include "bench/report.hpp"
 #include "bench/stats.hpp"
-#include "daemon/child_process.hpp"
+#include "daemon/process/child_process.hpp"
 #include "netlink/link_watcher.hpp"
 #include "state/fast_path.hpp"
 

@@ -19,7 +19,7 @@
 #include <optional>
 #include <thread>
 
-#include "daemon/unique_fd.hpp"
+#include "daemon/process/unique_fd.hpp"
 
 struct mnl_socket;
 

@@ -31,9 +31,9 @@
 #include "bench/netns.hpp"
 #include "bench/report.hpp"
 #include "bench/stats.hpp"
-#include "daemon/child_process.hpp"
-#include "daemon/iptables_backend.hpp"
-#include "daemon/run_to_completion.hpp"
+#include "daemon/backends/iptables_backend.hpp"
+#include "daemon/cli/run_to_completion.hpp"
+#include "daemon/process/child_process.hpp"
 #include "state/iptables_ruleset.hpp"
 
 namespace po = boost::program_options;

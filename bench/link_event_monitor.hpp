@@ -17,7 +17,7 @@
 #include <thread>
 #include <vector>
 
-#include "daemon/unique_fd.hpp"
+#include "daemon/process/unique_fd.hpp"
 #include "state/fast_path.hpp"
 
 struct mnl_socket;

@@ -14,7 +14,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "daemon/child_process.hpp"
+#include "daemon/process/child_process.hpp"
 
 namespace fnft::bench {
 namespace {

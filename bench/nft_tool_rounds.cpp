@@ -5,7 +5,7 @@
 
 #include "bench/report.hpp"
 #include "bench/stats.hpp"
-#include "daemon/child_process.hpp"
+#include "daemon/process/child_process.hpp"
 
 namespace fnft::bench {
 namespace {

@@ -37,7 +37,7 @@
 #include "bench/repair_report.hpp"
 #include "bench/report.hpp"
 #include "bench/stats.hpp"
-#include "daemon/child_process.hpp"
+#include "daemon/process/child_process.hpp"
 #include "netlink/nft_probe.hpp"
 #include "netlink/nft_table_sync.hpp"
 #include "state/config_parse.hpp"

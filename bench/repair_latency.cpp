@@ -3,7 +3,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "daemon/child_process.hpp"
+#include "daemon/process/child_process.hpp"
 #include "state/desired_ruleset.hpp"
 
 namespace fnft::bench {

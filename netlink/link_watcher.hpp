@@ -1,6 +1,6 @@
 // The node's links and default routes, kept current from rtnetlink by libnl-route-3's cache
 // manager. Owns the manager and its socket; the reactor watches fd() and calls
-// receive() when it is readable (daemon/fast_path_controller.cpp).
+// receive() when it is readable (daemon/core/fast_path_controller.cpp).
 //
 // What the kernel and libnl do that the view corrects:
 //  - IPv4 routes through a link that goes down or is deleted vanish without RTM_DELROUTE: the

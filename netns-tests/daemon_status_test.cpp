@@ -16,7 +16,7 @@
 #include <sstream>
 #include <thread>
 
-#include "daemon/unique_fd.hpp"
+#include "daemon/process/unique_fd.hpp"
 #include "netns-tests/daemon_fixture.hpp"
 #include "netns-tests/private_xtables_lock.hpp"
 

@@ -13,7 +13,7 @@
 #include <set>
 #include <sstream>
 
-#include "daemon/nftables_backend.hpp"
+#include "daemon/backends/nftables_backend.hpp"
 #include "netlink/netlink_error.hpp"
 #include "netlink/nfnl_socket.hpp"
 #include "netlink/nft_batch.hpp"

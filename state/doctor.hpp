@@ -1,5 +1,5 @@
 // `flannel-nftd doctor`: what on this node would break or weaken pod traffic, judged from
-// what was read of it (pure: the reading is daemon/doctor_command.cpp's). Each finding says
+// what was read of it (pure: the reading is daemon/cli/doctor_command.cpp's). Each finding says
 // what, the evidence (the exact chain, sysctl or file) and what to do.
 #pragma once
 

@@ -1,6 +1,6 @@
 // Children on the reactor: input in, output out, exit code back, a timeout that kills, and
 // the reactor turning meanwhile. Only the system's programs are run, whatever PATH says.
-#include "daemon/async_child.hpp"
+#include "daemon/process/async_child.hpp"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 #include <optional>
 #include <system_error>
 
-#include "daemon/system_programs.hpp"
+#include "daemon/process/system_programs.hpp"
 
 namespace fnft::daemon {
 namespace {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon/child_process.hpp"
+#include "daemon/process/child_process.hpp"
 
 namespace fnft::daemon {
 namespace {

@@ -1,6 +1,6 @@
 // Reading flanneld's files from disk: whatever sits at the path, the answer comes at once,
 // either the bytes or a one-line ConfigError naming the file and what is there instead.
-#include "daemon/config_files.hpp"
+#include "daemon/config/config_files.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/resource.h>

@@ -1,6 +1,6 @@
 // The config watcher on a real directory: what counts as a change of flannel's files, and
 // what does not (the files as they were at start, other names in the directory).
-#include "daemon/config_watcher.hpp"
+#include "daemon/config/config_watcher.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // The control socket's file on a real directory: what a daemon creates, serves and removes,
 // and what it leaves alone (another daemon's socket at the same path, directories it made
 // for a socket that never came up).
-#include "daemon/control_server.hpp"
+#include "daemon/observe/control_server.hpp"
 
 #include <fcntl.h>
 #include <gmock/gmock.h>

@@ -1,7 +1,7 @@
 // --flowtable and --cni-bridge as every verb that takes them parses them.
 #include <gtest/gtest.h>
 
-#include "daemon/options.hpp"
+#include "daemon/config/options.hpp"
 
 namespace fnft::daemon {
 namespace {

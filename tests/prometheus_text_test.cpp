@@ -1,9 +1,9 @@
 // The Prometheus text /metrics is written in, and the listen addresses --metrics-address takes.
-#include "daemon/prometheus_text.hpp"
+#include "daemon/observe/prometheus_text.hpp"
 
 #include <gtest/gtest.h>
 
-#include "daemon/http_server.hpp"
+#include "daemon/observe/http_server.hpp"
 
 namespace fnft::daemon {
 namespace {

@@ -1,5 +1,5 @@
 // What `flannel-nftd status` says, and its exit code, from the daemon's document.
-#include "daemon/status_format.hpp"
+#include "daemon/observe/status_format.hpp"
 
 #include <gmock/gmock.h>
 
