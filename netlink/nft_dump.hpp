@@ -9,23 +9,13 @@
 #include "netlink/nfnl_socket.hpp"
 #include "state/nft_plan.hpp"
 #include "state/ruleset.hpp"
+#include "state/table_sync_plan.hpp"
 
 namespace fnft::netlink {
 
-// An owned table holding what state::Table cannot express, e.g. upstream flanneld's table
-// comment, `flags dormant` (someone switched our rules off), or sets and flowtables.
-struct UnmodeledTable {
-  state::Family family = state::Family::ipv4;
-  std::string name;
-  std::vector<std::string> properties;  // in nft syntax: "flags dormant", "2 sets, maps, ..."
-  // `flags owner`: the netlink port of the socket that owns it; only that socket may change
-  // or delete the table, which vanishes when that socket closes.
-  std::optional<std::uint32_t> owner_portid;
-};
-
 struct ObservedRuleset {
   state::Ruleset ruleset;
-  std::vector<UnmodeledTable> unmodeled;
+  std::vector<state::UnmodeledTable> unmodeled;
   // The generation this snapshot is, when the whole ruleset stood still while it was read: a
   // batch conditional on it (NftBatch) fails with ERESTART if anything changed since. Absent
   // when other processes committed throughout (to other tables: see dump_tables).

@@ -18,21 +18,8 @@ namespace {
 
 constexpr int kMaxCommitAttempts = 5;
 
-struct Planned {
-  std::vector<state::NftOperation> operations;
-  std::vector<std::string> notes;
-};
-
-state::NftOperation delete_table(state::Family family, const std::string& name) {
-  state::NftOperation op;
-  op.kind = state::NftOperation::Kind::delete_table;
-  op.family = family;
-  op.table = name;
-  return op;
-}
-
 // The kernel would refuse any change with EPERM; say who holds the table instead.
-NetlinkError owned_elsewhere(const UnmodeledTable& table) {
+NetlinkError owned_elsewhere(const state::UnmodeledTable& table) {
   const std::uint32_t port = *table.owner_portid;
   const auto owner = netfilter_port_owner(port);
   std::string text = "table " + std::string(state::nft_family_name(table.family)) + " " +
@@ -48,32 +35,6 @@ NetlinkError owned_elsewhere(const UnmodeledTable& table) {
     text += "; once it is stopped, flannel-nftd puts its own table back within seconds";
   }
   return NetlinkError(EPERM, text);
-}
-
-// The tables another process owns are left out of the plan (each such table one error): the
-// other tables are planned and committed as if they were not there.
-struct Plannable {
-  ObservedRuleset observed;
-  std::vector<state::OwnedTable> scope;
-  std::vector<NetlinkError> refused;
-};
-
-Plannable without_tables_owned_elsewhere(ObservedRuleset observed,
-                                         std::vector<state::OwnedTable> scope,
-                                         std::uint32_t own_portid) {
-  Plannable plannable;
-  std::erase_if(observed.unmodeled, [&](const UnmodeledTable& table) {
-    if (!table.owner_portid || *table.owner_portid == own_portid) return false;
-    plannable.refused.push_back(owned_elsewhere(table));
-    std::erase_if(observed.ruleset.tables, [&](const state::Table& t) {
-      return t.family == table.family && t.name == table.name;
-    });
-    std::erase(scope, state::OwnedTable{table.family, table.name});
-    return true;
-  });
-  plannable.observed = std::move(observed);
-  plannable.scope = std::move(scope);
-  return plannable;
 }
 
 // One batch per family, in the order the plan names them: a family the kernel refuses (a
@@ -93,40 +54,6 @@ std::vector<std::vector<state::NftOperation>> batches_by_family(
     batches[index].push_back(std::move(operation));
   }
   return batches;
-}
-
-// Why a table is claimed or replaced for its flags, for the log.
-std::optional<std::string> protection_change_note(const state::Table& have,
-                                                  const state::Table& want) {
-  const state::Protection wanted = want.protection;
-  const std::string table =
-      "table " + std::string(state::nft_family_name(have.family)) + " " + have.name;
-  if (state::takes_back_in_place(want, have)) {
-    // `persist` outlives whoever set it: a flannel-nftd that was stopped or killed, or
-    // another process that owned the table; the kernel keeps no trace of which.
-    return table +
-           " was left unowned (`flags persist`) by an owner that exited: taken back (`flags "
-           "owner, persist`) with what it holds";
-  }
-  if (wanted == state::Protection::held && have.protection == state::Protection::orphaned) {
-    return table +
-           " was left unowned (`flags persist`) by an owner that exited, without base chains "
-           "it needs (the kernel adds none while taking a table back): taken over with `flags "
-           "owner, persist` (deleted and re-created in the same transaction)";
-  }
-  if (wanted == state::Protection::held) {
-    return table +
-           " taken over with `flags owner, persist` (deleted and re-created in the "
-           "same transaction): from now on only this daemon can change it";
-  }
-  return table + " has `flags persist` (left by a flannel-nftd with --protect), which " +
-         "--protect=off does not keep: deleted and re-created in the same transaction";
-}
-
-std::string joined(const std::vector<std::string>& parts) {
-  std::string text;
-  for (const auto& part : parts) text += (text.empty() ? "" : ", ") + part;
-  return text;
 }
 
 // Batches conditional on the dump's generation: a stale plan is refused (ERESTART) rather
@@ -151,15 +78,18 @@ ApplyResult commit_planned(NfnlSocket& socket, const std::vector<state::OwnedTab
                            const state::Ruleset& expected, const Plan& plan, const char* what) {
   ApplyResult result;
   for (int attempt = 1;; ++attempt) {
-    Plannable plannable = without_tables_owned_elsewhere(dump_tables(socket, owned, expected),
-                                                         owned, socket.portid());
+    ObservedRuleset dumped = dump_tables(socket, owned, expected);
+    const state::PlannableTables plannable = state::leave_out_tables_owned_elsewhere(
+        std::move(dumped.ruleset), std::move(dumped.unmodeled), owned, socket.portid());
     result.attempts = attempt;
-    result.generation_before = plannable.observed.generation;
-    Planned planned = plan(plannable.observed, plannable.scope);
+    result.generation_before = dumped.generation;
+    state::TableSyncPlan planned = plan(plannable);
     result.notes = std::move(planned.notes);
-    result.failures = std::move(plannable.refused);
+    result.failures.clear();
+    for (const auto& table : plannable.owned_elsewhere)
+      result.failures.push_back(owned_elsewhere(table));
 
-    std::optional<std::uint32_t> generation = plannable.observed.generation;
+    std::optional<std::uint32_t> generation = dumped.generation;
     const bool conditional = generation && attempt <= kConditionalAttempts;
     std::optional<NetlinkError> stale;
     for (auto& operations : batches_by_family(std::move(planned.operations))) {
@@ -225,39 +155,8 @@ ApplyResult NftTableSync::apply(const state::Ruleset& desired) {
 
 ApplyResult NftTableSync::apply(const state::Ruleset& desired,
                                 const std::vector<state::OwnedTable>& scope) {
-  const auto plan = [&](const ObservedRuleset& observed,
-                        const std::vector<state::OwnedTable>& plannable_tables) {
-    Planned planned;
-    state::Ruleset plannable = observed.ruleset;
-    for (const auto& table : observed.unmodeled) {
-      if (desired.find_table(table.family, table.name) == nullptr) continue;  // deleted anyway
-      // Delete and re-create it in the same batch, which packets see as one atomic switch:
-      // the kernel cannot drop a table comment or sets in place.
-      std::erase_if(plannable.tables, [&](const state::Table& t) {
-        return t.family == table.family && t.name == table.name;
-      });
-      planned.operations.push_back(delete_table(table.family, table.name));
-      planned.notes.push_back("table " + std::string(state::nft_family_name(table.family)) + " " +
-                              table.name + " has " + joined(table.properties) +
-                              ", which flannel-nftd does not model: deleted and re-created in "
-                              "the same transaction");
-    }
-    for (const auto& have : plannable.tables) {
-      const state::Table* want = desired.find_table(have.family, have.name);
-      if (want == nullptr || want->protection == have.protection) continue;
-      if (auto note = protection_change_note(have, *want))
-        planned.notes.push_back(std::move(*note));
-    }
-    std::vector<state::OwnedTable> in_scope;
-    for (const auto& table : scope) {
-      if (std::find(plannable_tables.begin(), plannable_tables.end(), table) !=
-          plannable_tables.end())
-        in_scope.push_back(table);
-    }
-    auto rest = state::plan_nft_changes(desired, plannable, in_scope);
-    planned.operations.insert(planned.operations.end(), std::make_move_iterator(rest.begin()),
-                              std::make_move_iterator(rest.end()));
-    return planned;
+  const auto plan = [&](const state::PlannableTables& tables) {
+    return state::plan_table_sync(desired, tables);
   };
   return commit_planned(socket_, scope, desired, plan, "apply the flannel tables");
 }
@@ -286,20 +185,12 @@ ObservedRuleset NftTableSync::read(const state::Ruleset& expected) {
 }
 
 ApplyResult NftTableSync::cleanup() {
-  return apply_plan(
-      [](const state::Ruleset& observed) {
-        std::vector<state::NftOperation> deletions;
-        for (const auto& table : observed.tables)
-          deletions.push_back(delete_table(table.family, table.name));
-        return deletions;
-      },
-      "delete the flannel tables");
+  return apply_plan(state::plan_tables_removal, "delete the flannel tables");
 }
 
 ApplyResult NftTableSync::apply_plan(const Plan& plan, const char* what) {
-  const auto planned = [&](const ObservedRuleset& observed,
-                           const std::vector<state::OwnedTable>& /*plannable*/) {
-    return Planned{plan(observed.ruleset), {}};
+  const auto planned = [&](const state::PlannableTables& tables) {
+    return state::TableSyncPlan{plan(tables.observed), {}};
   };
   return commit_planned(socket_, owned_, {}, planned, what);
 }

@@ -48,12 +48,11 @@ class NftTableSync {
   explicit NftTableSync(NfnlSocket& socket,
                         std::vector<state::OwnedTable> owned = default_owned_tables());
 
-  // Dump, plan, and commit the plan as one batch per family, conditional on the dump's
-  // generation; on ERESTART (someone committed in between) start over, at most 5 times. A
-  // table another process owns (`flags owner`) is left out, and so is a family whose batch
-  // the kernel refuses: see ApplyResult::failures. An owned table with
-  // properties the state model lacks (a table comment, `flags dormant`, sets) is deleted and
-  // re-created in that same batch. Throws NetlinkError.
+  // Dump, plan (state::plan_table_sync), and commit the plan as one batch per family,
+  // conditional on the dump's generation; on ERESTART (someone committed in between) start
+  // over, at most 5 times. A table another process owns (`flags owner`) is left out, and so
+  // is a family whose batch the kernel refuses: see ApplyResult::failures. Throws
+  // NetlinkError.
   ApplyResult apply(const state::Ruleset& desired);
   // The same for some of the owned tables only (those a foreign commit touched): the others
   // are neither read nor changed, which makes a repair cheaper.

@@ -1,0 +1,133 @@
+// What a sync of our tables plans around the rules: tables other processes own, tables the
+// model cannot hold, protection changes, cleanup.
+#include "state/table_sync_plan.hpp"
+
+#include <gtest/gtest.h>
+
+#include "state/desired_ruleset.hpp"
+
+namespace fnft::state {
+namespace {
+
+const std::vector<OwnedTable> kOwned = {{Family::ipv4, "flannel-nftd-ipv4"},
+                                        {Family::ipv6, "flannel-nftd-ipv6"}};
+constexpr std::uint32_t kOurPort = 4242;
+
+Ruleset desired(Protection protection = Protection::none) {
+  NodeConfig config;
+  config.ipv4 = FamilyNetworks{*parse_cidr("10.244.0.0/16"), *parse_cidr("10.244.1.0/24")};
+  config.ipv6 = FamilyNetworks{*parse_cidr("fd00:10:244::/56"), *parse_cidr("fd00:10:244:1::/64")};
+  Ruleset ruleset = desired_nft_ruleset(config);
+  for (auto& table : ruleset.tables) table.protection = protection;
+  return ruleset;
+}
+
+// Handles as a kernel dump would assign them.
+Ruleset with_handles(Ruleset ruleset) {
+  std::uint64_t next = 2;
+  for (auto& table : ruleset.tables)
+    for (auto& chain : table.chains)
+      for (auto& rule : chain.rules) rule.handle = next++;
+  return ruleset;
+}
+
+std::vector<std::string> described(const std::vector<NftOperation>& operations) {
+  std::vector<std::string> lines;
+  for (const auto& operation : operations) lines.push_back(describe(operation));
+  return lines;
+}
+
+TEST(TableSyncPlan, ATableAnotherSocketOwnsIsLeftOutAndNamed) {
+  Ruleset observed = with_handles(desired());
+  observed.tables[0].chains[0].rules.clear();  // changed, but not ours to repair now
+  const UnmodeledTable theirs{Family::ipv4, "flannel-nftd-ipv4", {"flags owner"}, 777};
+  const PlannableTables tables =
+      leave_out_tables_owned_elsewhere(observed, {theirs}, kOwned, kOurPort);
+
+  ASSERT_EQ(tables.owned_elsewhere.size(), 1u);
+  EXPECT_EQ(tables.owned_elsewhere[0], theirs);
+  EXPECT_EQ(tables.scope, (std::vector<OwnedTable>{kOwned[1]}));
+  ASSERT_EQ(tables.observed.tables.size(), 1u);
+  EXPECT_EQ(tables.observed.tables[0].family, Family::ipv6);
+  EXPECT_TRUE(tables.unmodeled.empty());
+  // The IPv6 table is equal, the IPv4 one out of scope: nothing to commit.
+  EXPECT_TRUE(plan_table_sync(desired(), tables).operations.empty());
+}
+
+TEST(TableSyncPlan, ATableOurOwnSocketOwnsIsOursToPlan) {
+  const Ruleset observed = with_handles(desired(Protection::held));
+  const UnmodeledTable ours{
+      Family::ipv4, "flannel-nftd-ipv4", {"1 sets, maps or stateful objects"}, kOurPort};
+  const PlannableTables tables =
+      leave_out_tables_owned_elsewhere(observed, {ours}, kOwned, kOurPort);
+  EXPECT_TRUE(tables.owned_elsewhere.empty());
+  EXPECT_EQ(tables.scope, kOwned);
+  EXPECT_EQ(tables.unmodeled, std::vector<UnmodeledTable>{ours});
+  const TableSyncPlan plan = plan_table_sync(desired(Protection::held), tables);
+  ASSERT_FALSE(plan.operations.empty());
+  EXPECT_EQ(describe(plan.operations.front()), "delete table ip flannel-nftd-ipv4");
+}
+
+TEST(TableSyncPlan, ATableTheModelCannotHoldIsReplacedInTheSameBatchWithANote) {
+  const Ruleset observed = with_handles(desired());
+  const UnmodeledTable commented{
+      Family::ipv6, "flannel-nftd-ipv6", {"comment \"x\"", "1 set"}, std::nullopt};
+  const TableSyncPlan plan = plan_table_sync(
+      desired(), leave_out_tables_owned_elsewhere(observed, {commented}, kOwned, kOurPort));
+
+  Ruleset without_ipv6 = observed;
+  without_ipv6.tables.pop_back();
+  std::vector<std::string> expected = {"delete table ip6 flannel-nftd-ipv6"};
+  for (auto& line : described(plan_nft_changes(desired(), without_ipv6, kOwned)))
+    expected.push_back(line);
+  EXPECT_EQ(described(plan.operations), expected);
+  EXPECT_EQ(plan.notes, std::vector<std::string>{
+                            "table ip6 flannel-nftd-ipv6 has comment \"x\", 1 set, which "
+                            "flannel-nftd does not model: deleted and re-created in the same "
+                            "transaction"});
+}
+
+TEST(TableSyncPlan, ATableTheConfigNoLongerWantsIsDeletedOnce) {
+  const Ruleset observed = with_handles(desired());
+  Ruleset ipv4_only = desired();
+  ipv4_only.tables.pop_back();
+  const UnmodeledTable dormant{Family::ipv6, "flannel-nftd-ipv6", {"flags dormant"}, std::nullopt};
+  const TableSyncPlan plan = plan_table_sync(
+      ipv4_only, leave_out_tables_owned_elsewhere(observed, {dormant}, kOwned, kOurPort));
+  EXPECT_EQ(described(plan.operations),
+            std::vector<std::string>{"delete table ip6 flannel-nftd-ipv6"});
+  EXPECT_TRUE(plan.notes.empty());
+}
+
+TEST(TableSyncPlan, EveryProtectionChangeIsExplained) {
+  const auto notes = [](Protection want, Protection have) {
+    return plan_table_sync(desired(want), leave_out_tables_owned_elsewhere(
+                                              with_handles(desired(have)), {}, kOwned, kOurPort))
+        .notes;
+  };
+  const auto taken_back = notes(Protection::held, Protection::orphaned);
+  ASSERT_EQ(taken_back.size(), 2u);
+  EXPECT_EQ(taken_back[0],
+            "table ip flannel-nftd-ipv4 was left unowned (`flags persist`) by an owner that "
+            "exited: taken back (`flags owner, persist`) with what it holds");
+  const auto held = notes(Protection::held, Protection::none);
+  ASSERT_EQ(held.size(), 2u);
+  EXPECT_NE(held[1].find("table ip6 flannel-nftd-ipv6 taken over with `flags owner, persist`"),
+            std::string::npos)
+      << held[1];
+  const auto dropped = notes(Protection::none, Protection::orphaned);
+  ASSERT_EQ(dropped.size(), 2u);
+  EXPECT_NE(dropped[0].find("--protect=off does not keep"), std::string::npos) << dropped[0];
+  EXPECT_TRUE(notes(Protection::none, Protection::none).empty());
+}
+
+TEST(TableSyncPlan, CleanupDeletesEveryTableThatExists) {
+  Ruleset observed = with_handles(desired());
+  observed.tables.erase(observed.tables.begin());
+  EXPECT_EQ(described(plan_tables_removal(observed)),
+            std::vector<std::string>{"delete table ip6 flannel-nftd-ipv6"});
+  EXPECT_TRUE(plan_tables_removal(Ruleset{}).empty());
+}
+
+}  // namespace
+}  // namespace fnft::state
