@@ -15,6 +15,7 @@
 #include "netlink/nft_event.hpp"
 #include "state/config.hpp"
 #include "state/nft_plan.hpp"
+#include "state/rule_counters.hpp"
 
 namespace fnft::daemon {
 
@@ -44,10 +45,16 @@ struct BackendObservation {
   std::string difference;  // what differs, when it does not match
 };
 
+struct RuleCounters {
+  std::vector<state::RuleCounter> rules;
+  std::optional<std::string> error;  // why some or all of them could not be read
+};
+
 class Backend {
  public:
   using Done = std::function<void(BackendResult)>;
   using Observed = std::function<void(BackendObservation)>;
+  using Counted = std::function<void(RuleCounters)>;
 
   virtual ~Backend() = default;
 
@@ -67,6 +74,9 @@ class Backend {
   virtual void observe(const state::Target& target, Observed done) = 0;
   // Removes every trace of this mode.
   virtual void cleanup(Done done) = 0;
+  // Our rules with their counters as the kernel holds them now, for `status`: within 5 s
+  // even when a tool hangs, so `status`'s own 10 s default still gets an answer.
+  virtual void read_counters(const state::Target& target, Counted done) = 0;
 
   // Whether this backend committed the transaction (its own socket, or a tool it ran).
   virtual bool is_own(const netlink::NftTransaction& transaction) const = 0;

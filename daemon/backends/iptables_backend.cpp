@@ -18,6 +18,7 @@ namespace fnft::daemon {
 namespace {
 
 constexpr std::chrono::seconds kToolTimeout{30};
+constexpr std::chrono::seconds kCountersTimeout{5};  // see Backend::read_counters
 // Enough to recognise the commits of every restore still in flight or just done.
 constexpr std::size_t kOwnPidsKept = 16;
 
@@ -253,12 +254,52 @@ void IptablesBackend::probe_fully_random(std::function<void()> then) {
       });
 }
 
+void IptablesBackend::read_counters(const state::Target& target, Counted done) {
+  std::vector<state::Family> families;
+  if (target.config.ipv4) families.push_back(state::Family::ipv4);
+  if (target.config.ipv6) families.push_back(state::Family::ipv6);
+  struct Pending {
+    RuleCounters counters;
+    std::size_t left = 0;
+    Counted done;
+  };
+  auto pending = std::make_shared<Pending>();
+  pending->left = families.size();
+  pending->done = std::move(done);
+  if (families.empty()) {
+    pending->done(std::move(pending->counters));
+    return;
+  }
+  // Both families' tools run at once; the answer goes when the last one is done.
+  for (const auto family : families) {
+    const IptablesTools tools = iptables_tools(options_.which, family);
+    const std::string tool = tools.save.substr(0, tools.save.size() - std::string("-save").size());
+    const std::vector<std::string> argv = {tools.save, "-c"};
+    run_tool(argv, {}, kCountersTimeout, [pending, tool, argv](const ChildResult& saved) {
+      auto& counters = pending->counters;
+      if (!saved.ok()) {
+        const std::string failure = saved.describe(argv);
+        counters.error = counters.error ? *counters.error + "; " + failure : failure;
+      }
+      auto rules = state::iptables_rule_counters(saved.out, tool);
+      counters.rules.insert(counters.rules.end(), rules.begin(), rules.end());
+      if (--pending->left == 0) pending->done(std::move(counters));
+    });
+  }
+}
+
 void IptablesBackend::run_tool(const std::vector<std::string>& argv, std::string input,
+                               std::function<void(ChildResult)> done) {
+  run_tool(argv, std::move(input), kToolTimeout, std::move(done));
+}
+
+void IptablesBackend::run_tool(const std::vector<std::string>& argv, std::string input,
+                               std::chrono::milliseconds timeout,
                                std::function<void(ChildResult)> done) {
   pid_t pid = -1;
   try {
     // A copy: `done` must survive a start that throws.
-    pid = AsyncChild::start(io_, argv, std::move(input), kToolTimeout, done);
+    pid = AsyncChild::start(io_, argv, std::move(input), timeout, done);
   } catch (const std::system_error& error) {
     ChildResult failed;
     failed.err = error.code().value() == ENOENT

@@ -39,6 +39,7 @@ class IptablesBackend final : public Backend {
              Done done) override;
   void observe(const state::Target& target, Observed done) override;
   void cleanup(Done done) override;
+  void read_counters(const state::Target& target, Counted done) override;
   bool is_own(const netlink::NftTransaction& transaction) const override;
 
  private:
@@ -59,6 +60,8 @@ class IptablesBackend final : public Backend {
   void probe_fully_random(std::function<void()> then);
   void run_tool(const std::vector<std::string>& argv, std::string input,
                 std::function<void(ChildResult)> done);
+  void run_tool(const std::vector<std::string>& argv, std::string input,
+                std::chrono::milliseconds timeout, std::function<void(ChildResult)> done);
 
   boost::asio::io_context& io_;
   netlink::NfnlSocket& probe_socket_;

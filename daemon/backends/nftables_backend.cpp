@@ -249,6 +249,16 @@ void NftablesBackend::observe(const state::Target& target, Observed done) {
   done(std::move(observation));
 }
 
+void NftablesBackend::read_counters(const state::Target& /*target*/, Counted done) {
+  RuleCounters counters;
+  try {
+    counters.rules = state::nft_rule_counters(tables_.observe());
+  } catch (const std::exception& error) {
+    counters.error = error.what();
+  }
+  done(std::move(counters));
+}
+
 void NftablesBackend::cleanup(Done done) {
   BackendResult result;
   try {

@@ -22,6 +22,7 @@ class NftablesBackend final : public Backend {
   void observe(const state::Target& target, Observed done) override;
   // Our tables, and those an earlier flannel-nftd left under flanneld's names.
   void cleanup(Done done) override;
+  void read_counters(const state::Target& target, Counted done) override;
   bool is_own(const netlink::NftTransaction& transaction) const override;
   void note_transaction(const netlink::NftTransaction& transaction) override;
   void forget_known_state() override { known_.reset(); }

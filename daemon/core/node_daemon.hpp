@@ -99,9 +99,6 @@ class NodeDaemon {
   std::string activity() const;
   // Everything `flannel-nftd status` shows, as JSON (daemon/core/node_status.cpp).
   void status_document(ControlServer::Reply reply);
-  // The iptables modes' counters: our chains' rules from `iptables-save -c`, on the reactor.
-  void iptables_counters(
-      std::function<void(nlohmann::json rules, std::optional<std::string> error)> done);
   void start_control_socket();
   // /metrics, /healthz, /readyz (daemon/core/node_metrics.cpp).
   std::string metrics_text();

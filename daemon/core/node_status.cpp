@@ -2,17 +2,10 @@
 // state on the reactor (nothing here asks the kernel).
 #include <unistd.h>
 
-#include <cstdlib>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
-#include "daemon/backends/iptables_tools.hpp"
 #include "daemon/core/node_daemon.hpp"
 #include "daemon/observe/status_format.hpp"
-#include "daemon/process/async_child.hpp"
-#include "netlink/nft_dump.hpp"
-#include "netlink/nft_table_sync.hpp"
-#include "state/iptables_save.hpp"
 #include "state/one_line.hpp"
 
 namespace fnft::daemon {
@@ -87,102 +80,24 @@ void NodeDaemon::status_document(ControlServer::Reply reply) {
   }
   doc["warnings"] = warnings();
   if (config_error_) doc["config_error"] = *config_error_;
-  // Rules and their counters as the kernel holds them (nftables mode: one dump of our tables).
-  if (active_ != nullptr && active_->kind() == BackendKind::nftables) {
-    nlohmann::json rules = nlohmann::json::array();
-    try {
-      const auto observed =
-          netlink::dump_tables(command_socket_, netlink::NftTableSync::default_owned_tables());
-      for (const auto& table : observed.ruleset.tables) {
-        for (const auto& chain : table.chains) {
-          for (const auto& rule : chain.rules) {
-            rules.push_back({{"table", std::string(state::nft_family_name(table.family)) + " " +
-                                           state::one_line(table.name)},
-                             {"chain", state::one_line(chain.name)},
-                             {"comment", state::one_line(rule.comment)},
-                             {"packets", rule.packets},
-                             {"bytes", rule.bytes}});
-          }
-        }
+  // Rules and their counters as the kernel holds them.
+  if (active_ != nullptr && config_) {
+    active_->read_counters(target(), [doc = std::move(doc), reply](RuleCounters counters) mutable {
+      nlohmann::json rules = nlohmann::json::array();
+      for (const auto& rule : counters.rules) {
+        rules.push_back({{"table", rule.table},
+                         {"chain", rule.chain},
+                         {"comment", rule.comment},
+                         {"packets", rule.packets},
+                         {"bytes", rule.bytes}});
       }
       doc["rules"] = std::move(rules);
-    } catch (const std::exception& error) {
-      doc["rules_error"] = error.what();
-    }
-  } else if (active_ != nullptr) {
-    iptables_counters([doc = std::move(doc), reply](nlohmann::json rules,
-                                                    std::optional<std::string> error) mutable {
-      doc["rules"] = std::move(rules);
-      if (error) doc["rules_error"] = std::move(*error);
+      if (counters.error) doc["rules_error"] = std::move(*counters.error);
       reply(document_text(doc));
     });
     return;
   }
   reply(document_text(doc));
-}
-
-void NodeDaemon::iptables_counters(
-    std::function<void(nlohmann::json, std::optional<std::string>)> done) {
-  const auto backend = active_->kind() == BackendKind::iptables_legacy
-                           ? state::IptablesBackend::legacy
-                           : state::IptablesBackend::nft;
-  std::vector<state::Family> families;
-  if (config_ && config_->ipv4) families.push_back(state::Family::ipv4);
-  if (config_ && config_->ipv6) families.push_back(state::Family::ipv6);
-  struct Pending {
-    nlohmann::json rules = nlohmann::json::array();
-    std::optional<std::string> error;
-    std::size_t left = 0;
-    std::function<void(nlohmann::json, std::optional<std::string>)> done;
-  };
-  auto pending = std::make_shared<Pending>();
-  pending->left = families.size();
-  pending->done = std::move(done);
-  if (families.empty()) {
-    pending->done(pending->rules, std::nullopt);
-    return;
-  }
-  for (const auto family : families) {
-    const IptablesTools tools = iptables_tools(backend, family);
-    const std::string label = tools.save.substr(0, tools.save.size() - std::string("-save").size());
-    const std::vector<std::string> argv = {tools.save, "-c"};
-    const auto finished = [pending, label, argv](const ChildResult& saved) {
-      if (!saved.ok()) {
-        const std::string failure = saved.describe(argv);
-        pending->error = pending->error ? *pending->error + "; " + failure : failure;
-      }
-      // "[packets:bytes] -A CHAIN ..." lines of our chains, in table order.
-      std::string table;
-      std::istringstream lines(saved.out);
-      for (std::string line; std::getline(lines, line);) {
-        if (line.rfind('*', 0) == 0) table = line.substr(1);
-        if (line.rfind('[', 0) != 0) continue;
-        const auto close = line.find("] ");
-        const auto colon = line.find(':');
-        if (close == std::string::npos || colon == std::string::npos || colon > close) continue;
-        const auto words = state::rule_words(std::string_view(line).substr(close + 2));
-        if (words.size() < 2 || words[1].rfind("FLANNEL-", 0) != 0) continue;
-        std::string comment;
-        for (std::size_t i = 0; i + 1 < words.size(); ++i) {
-          if (words[i] == "--comment") comment = words[i + 1];
-        }
-        pending->rules.push_back({{"table", label + " " + state::one_line(table)},
-                                  {"chain", state::one_line(words[1])},
-                                  {"comment", state::one_line(comment)},
-                                  {"packets", std::strtoull(line.c_str() + 1, nullptr, 10)},
-                                  {"bytes", std::strtoull(line.c_str() + colon + 1, nullptr, 10)}});
-      }
-      if (--pending->left == 0) pending->done(std::move(pending->rules), std::move(pending->error));
-    };
-    try {
-      // Within `status`'s own default timeout (10 s), so a hung tool still gets an answer.
-      AsyncChild::start(io_, argv, {}, std::chrono::seconds(5), finished);
-    } catch (const std::system_error& error) {
-      ChildResult failed;
-      failed.err = error.what();
-      finished(failed);
-    }
-  }
 }
 
 }  // namespace fnft::daemon
