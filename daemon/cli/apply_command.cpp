@@ -4,11 +4,11 @@
 
 #include "daemon/backends/backend_choice.hpp"
 #include "daemon/backends/backend_set.hpp"
+#include "daemon/cli/fast_path_now.hpp"
 #include "daemon/cli/run_to_completion.hpp"
 #include "daemon/cli/verbs.hpp"
 #include "daemon/config/config_files.hpp"
 #include "daemon/config/options.hpp"
-#include "daemon/core/fast_path_snapshot.hpp"
 
 namespace po = boost::program_options;
 

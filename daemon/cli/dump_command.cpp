@@ -1,10 +1,10 @@
 // `flannel-nftd dump`: print the desired ruleset, touching nothing.
 #include <iostream>
 
+#include "daemon/cli/fast_path_now.hpp"
 #include "daemon/cli/verbs.hpp"
 #include "daemon/config/config_files.hpp"
 #include "daemon/config/options.hpp"
-#include "daemon/core/fast_path_snapshot.hpp"
 #include "state/desired_ruleset.hpp"
 #include "state/iptables_ruleset.hpp"
 #include "state/nft_text.hpp"

@@ -1,4 +1,4 @@
-#include "daemon/core/fast_path_snapshot.hpp"
+#include "daemon/cli/fast_path_now.hpp"
 
 #include <iostream>
 #include <stdexcept>
