@@ -27,6 +27,7 @@
 #include "daemon/core/reconciler.hpp"
 #include "daemon/core/systemd_notify.hpp"
 #include "daemon/observe/control_server.hpp"
+#include "daemon/observe/health.hpp"
 #include "daemon/observe/http_server.hpp"
 #include "netlink/nfnl_socket.hpp"
 #include "netlink/nft_probe.hpp"
@@ -106,6 +107,7 @@ class NodeDaemon {
   // kScrapedTablesMaxAge old, so scrapes at any rate cost the reactor one dump a second.
   const state::Ruleset& scraped_tables();
   HttpResponse http(const std::string& target);
+  HealthFacts health_facts() const;
   void start_http();
   bool in_sync() const;
   // A configuration that cannot be used: said once, the last good one stays in force.

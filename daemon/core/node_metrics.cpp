@@ -167,41 +167,26 @@ bool NodeDaemon::in_sync() const {
   return ready_ && reconciler_.in_sync_since().has_value() && !reconciler_.failing();
 }
 
+HealthFacts NodeDaemon::health_facts() const {
+  HealthFacts facts;
+  facts.in_sync = in_sync();
+  facts.has_config = config_.has_value();
+  facts.ready = ready_;
+  facts.out_of_sync_for = std::chrono::steady_clock::now() - reconciler_.out_of_sync_since();
+  facts.out_of_sync_allowed = options_.health_out_of_sync;
+  facts.failing = reconciler_.failing();
+  facts.backing_off = reconciler_.backing_off();
+  facts.config_error = config_error_;
+  return facts;
+}
+
 HttpResponse NodeDaemon::http(const std::string& target) {
   const std::string path = target.substr(0, target.find('?'));
   if (path == "/metrics") {
     return {200, "text/plain; version=0.0.4; charset=utf-8", metrics_text()};
   }
-  if (path == "/healthz") {
-    // While a change is being repaired the daemon is doing its job; only a state that lasts
-    // (a failure that persists, a war, a first apply that never lands) is unhealthy. Waiting
-    // for flanneld's files is not: restarting the daemon would not bring them. An answer at
-    // all means the reactor turns.
-    constexpr const char* kText = "text/plain; charset=utf-8";
-    if (in_sync()) return {200, kText, "ok\n"};
-    if (!config_) return {200, kText, "ok (waiting for a valid configuration)\n"};
-    const auto out_for = std::chrono::steady_clock::now() - reconciler_.out_of_sync_since();
-    if (out_for < options_.health_out_of_sync)
-      return {200, kText, ready_ ? "ok (repairing)\n" : "ok (applying)\n"};
-    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(out_for).count();
-    const std::string why = reconciler_.failing()
-                                ? "applying the rules fails: " + *reconciler_.failing()
-                            : reconciler_.backing_off()
-                                ? std::string("a repair war keeps the rules from staying in place")
-                            : ready_ ? std::string("a repair has not completed")
-                                     : std::string("the first apply has not completed");
-    return {503, kText, "out of sync for " + std::to_string(seconds) + " s: " + why + "\n"};
-  }
-  if (path == "/readyz") {
-    if (config_error_) {
-      return {503, "text/plain; charset=utf-8", "configuration unusable: " + *config_error_ + "\n"};
-    }
-    if (!ready_) {
-      return {503, "text/plain; charset=utf-8",
-              "not ready: the rules have not been applied and verified yet\n"};
-    }
-    return {200, "text/plain; charset=utf-8", "ready\n"};
-  }
+  if (path == "/healthz") return healthz(health_facts());
+  if (path == "/readyz") return readyz(health_facts());
   return {404, "text/plain; charset=utf-8", "not found: /metrics, /healthz, /readyz\n"};
 }
 
