@@ -7,9 +7,7 @@
 
 #include "netlink/netlink_error.hpp"
 #include "netlink/netlink_port_owner.hpp"
-#include "netlink/nft_batch.hpp"
 #include "netlink/nft_dump.hpp"
-#include "netlink/nft_operations.hpp"
 #include "state/desired_ruleset.hpp"
 #include "state/known_ruleset.hpp"
 
@@ -74,13 +72,13 @@ bool may_retry(const NetlinkError& error, bool conditional) {
 // kernel refuses for any other reason is a failure of that family only: the error is thrown
 // when nothing was committed at all, and listed in `failures` otherwise.
 template <typename Plan>
-ApplyResult commit_planned(NfnlSocket& socket, const std::vector<state::OwnedTable>& owned,
+ApplyResult commit_planned(NftKernel& kernel, const std::vector<state::OwnedTable>& owned,
                            const state::Ruleset& expected, const Plan& plan, const char* what) {
   ApplyResult result;
   for (int attempt = 1;; ++attempt) {
-    ObservedRuleset dumped = dump_tables(socket, owned, expected);
+    ObservedRuleset dumped = kernel.dump(owned, expected);
     const state::PlannableTables plannable = state::leave_out_tables_owned_elsewhere(
-        std::move(dumped.ruleset), std::move(dumped.unmodeled), owned, socket.portid());
+        std::move(dumped.ruleset), std::move(dumped.unmodeled), owned, kernel.portid());
     result.attempts = attempt;
     result.generation_before = dumped.generation;
     state::TableSyncPlan planned = plan(plannable);
@@ -93,10 +91,8 @@ ApplyResult commit_planned(NfnlSocket& socket, const std::vector<state::OwnedTab
     const bool conditional = generation && attempt <= kConditionalAttempts;
     std::optional<NetlinkError> stale;
     for (auto& operations : batches_by_family(std::move(planned.operations))) {
-      NftBatch batch(conditional ? generation : std::nullopt);
-      for (const auto& operation : operations) add_operation(batch, operation);
       try {
-        batch.send(socket);
+        kernel.commit(operations, conditional ? generation : std::nullopt);
       } catch (const NetlinkError& error) {
         if (may_retry(error, conditional)) {
           stale = error;
@@ -147,18 +143,24 @@ std::vector<state::OwnedTable> NftTableSync::default_owned_tables() {
 }
 
 NftTableSync::NftTableSync(NfnlSocket& socket, std::vector<state::OwnedTable> owned)
-    : socket_(socket), owned_(std::move(owned)) {}
+    : netlink_kernel_(std::make_unique<NetlinkNftKernel>(socket)),
+      kernel_(*netlink_kernel_),
+      owned_(std::move(owned)) {}
+
+NftTableSync::NftTableSync(NftKernel& kernel, std::vector<state::OwnedTable> owned)
+    : kernel_(kernel), owned_(std::move(owned)) {}
 
 ApplyResult NftTableSync::apply(const state::Ruleset& desired) {
   return apply(desired, owned_);
 }
 
 ApplyResult NftTableSync::apply(const state::Ruleset& desired,
-                                const std::vector<state::OwnedTable>& scope) {
+                                const std::vector<state::OwnedTable>& scope,
+                                const std::vector<std::string>& devices_as_found) {
   const auto plan = [&](const state::PlannableTables& tables) {
-    return state::plan_table_sync(desired, tables);
+    return state::plan_table_sync(desired, tables, devices_as_found);
   };
-  return commit_planned(socket_, scope, desired, plan, "apply the flannel tables");
+  return commit_planned(kernel_, scope, desired, plan, "apply the flannel tables");
 }
 
 ApplyResult NftTableSync::apply_known(const state::Ruleset& desired, const state::Ruleset& known,
@@ -168,9 +170,7 @@ ApplyResult NftTableSync::apply_known(const state::Ruleset& desired, const state
   result.generation_before = generation;
   result.applied = state::plan_nft_changes(desired, known, scope);
   if (result.applied.empty()) return result;
-  NftBatch batch(generation);
-  for (const auto& operation : result.applied) add_operation(batch, operation);
-  batch.send(socket_);
+  kernel_.commit(result.applied, generation);
   result.committed = true;
   result.generation_after = state::next_generation(generation);
   return result;
@@ -181,7 +181,7 @@ state::Ruleset NftTableSync::observe(const state::Ruleset& expected) {
 }
 
 ObservedRuleset NftTableSync::read(const state::Ruleset& expected) {
-  return dump_tables(socket_, owned_, expected);
+  return kernel_.dump(owned_, expected);
 }
 
 ApplyResult NftTableSync::cleanup() {
@@ -192,7 +192,7 @@ ApplyResult NftTableSync::apply_plan(const Plan& plan, const char* what) {
   const auto planned = [&](const state::PlannableTables& tables) {
     return state::TableSyncPlan{plan(tables.observed), {}};
   };
-  return commit_planned(socket_, owned_, {}, planned, what);
+  return commit_planned(kernel_, owned_, {}, planned, what);
 }
 
 }  // namespace fnft::netlink

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "netlink/netlink_error.hpp"
 #include "netlink/nfnl_socket.hpp"
 #include "netlink/nft_dump.hpp"
+#include "netlink/nft_kernel.hpp"
 #include "state/nft_plan.hpp"
 #include "state/ruleset.hpp"
 
@@ -47,6 +49,9 @@ class NftTableSync {
   // second socket for the monitor); its portid() is what our own commits carry.
   explicit NftTableSync(NfnlSocket& socket,
                         std::vector<state::OwnedTable> owned = default_owned_tables());
+  // The same over another kernel (a fake, in unit tests); `kernel` must outlive this.
+  explicit NftTableSync(NftKernel& kernel,
+                        std::vector<state::OwnedTable> owned = default_owned_tables());
 
   // Dump, plan (state::plan_table_sync), and commit the plan as one batch per family,
   // conditional on the dump's generation; on ERESTART (someone committed in between) start
@@ -56,7 +61,9 @@ class NftTableSync {
   ApplyResult apply(const state::Ruleset& desired);
   // The same for some of the owned tables only (those a foreign commit touched): the others
   // are neither read nor changed, which makes a repair cheaper.
-  ApplyResult apply(const state::Ruleset& desired, const std::vector<state::OwnedTable>& scope);
+  // `devices_as_found`: see state::plan_table_sync.
+  ApplyResult apply(const state::Ruleset& desired, const std::vector<state::OwnedTable>& scope,
+                    const std::vector<std::string>& devices_as_found = {});
 
   // The repair of a foreign commit whose result is known without reading it back: `known` is
   // the owned tables at `generation` (the commit's own). Plans from it and commits at once,
@@ -83,7 +90,8 @@ class NftTableSync {
   const std::vector<state::OwnedTable>& owned_tables() const { return owned_; }
 
  private:
-  NfnlSocket& socket_;
+  std::unique_ptr<NetlinkNftKernel> netlink_kernel_;  // when built over a socket
+  NftKernel& kernel_;
   std::vector<state::OwnedTable> owned_;
 };
 

@@ -1,14 +1,21 @@
 #include "state/ruleset_apply.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <set>
 
 namespace fnft::state {
 namespace {
 
-struct Refusal {
-  std::string text;
-};
+const char* errno_name(int error) {
+  switch (error) {
+    case ENOENT: return "ENOENT";
+    case EBUSY: return "EBUSY";
+    case EEXIST: return "EEXIST";
+    case EINVAL: return "EINVAL";
+    default: return "EOPNOTSUPP";
+  }
+}
 
 Table* find_table(Ruleset& ruleset, Family family, const std::string& name) {
   for (auto& table : ruleset.tables)
@@ -44,7 +51,9 @@ bool same_hook(const BaseChain& a, const BaseChain& b) {
 using UpdatedTables = std::set<std::pair<Family, std::string>>;
 
 void apply_one(Ruleset& ruleset, const NftOperation& op, UpdatedTables& updated) {
-  const auto refuse = [&op](const std::string& why) { throw Refusal{describe(op) + ": " + why}; };
+  const auto refuse = [&op](int error, const std::string& why) {
+    throw BatchRefusal{error, describe(op) + ": " + errno_name(error) + " (" + why + ")"};
+  };
   Table* table = find_table(ruleset, op.family, op.table);
   using Kind = NftOperation::Kind;
   if (op.kind == Kind::add_table) {
@@ -62,9 +71,9 @@ void apply_one(Ruleset& ruleset, const NftOperation& op, UpdatedTables& updated)
       updated.insert({op.family, op.table});
       return;
     }
-    refuse("EOPNOTSUPP (`persist` and `owner` can be neither added to nor dropped from a table)");
+    refuse(EOPNOTSUPP, "`persist` and `owner` can be neither added to nor dropped from a table");
   }
-  if (table == nullptr) refuse("ENOENT (no such table)");
+  if (table == nullptr) refuse(ENOENT, "no such table");
   switch (op.kind) {
     case Kind::add_table: return;
     case Kind::delete_table:
@@ -74,45 +83,45 @@ void apply_one(Ruleset& ruleset, const NftOperation& op, UpdatedTables& updated)
       Chain* chain = find_chain(*table, op.chain);
       if (chain == nullptr) {
         if (op.base && updated.contains({op.family, op.table}))
-          refuse("EINVAL (a new base chain in a table whose flags this transaction changes)");
+          refuse(EINVAL, "a new base chain in a table whose flags this transaction changes");
         table->chains.push_back(Chain{op.chain, op.base, {}});
         return;
       }
       if (chain->base.has_value() != op.base.has_value())
-        refuse("EEXIST (a chain of the other kind has this name)");
+        refuse(EEXIST, "a chain of the other kind has this name");
       if (op.base) {
         if (!same_hook(*chain->base, *op.base))
-          refuse("EOPNOTSUPP (a base chain's type, hook and priority cannot change)");
+          refuse(EOPNOTSUPP, "a base chain's type, hook and priority cannot change");
         chain->base->policy = op.base->policy;
       }
       return;
     }
     case Kind::delete_chain: {
       Chain* chain = find_chain(*table, op.chain);
-      if (chain == nullptr) refuse("ENOENT (no such chain)");
-      if (!chain->rules.empty()) refuse("EBUSY (the chain still holds rules)");
+      if (chain == nullptr) refuse(ENOENT, "no such chain");
+      if (!chain->rules.empty()) refuse(EBUSY, "the chain still holds rules");
       for (const auto& other : table->chains)
         for (const auto& rule : other.rules)
           if (rule.action.kind == Action::Kind::jump && rule.action.target == op.chain)
-            refuse("EBUSY (a rule still jumps to it)");
+            refuse(EBUSY, "a rule still jumps to it");
       std::erase_if(table->chains, [&](const Chain& c) { return &c == chain; });
       return;
     }
     case Kind::flush_chain: {
       Chain* chain = find_chain(*table, op.chain);
-      if (chain == nullptr) refuse("ENOENT (no such chain)");
+      if (chain == nullptr) refuse(ENOENT, "no such chain");
       chain->rules.clear();
       return;
     }
     case Kind::add_rule: {
       Chain* chain = find_chain(*table, op.chain);
-      if (chain == nullptr) refuse("ENOENT (no such chain)");
+      if (chain == nullptr) refuse(ENOENT, "no such chain");
       if (op.rule.action.kind == Action::Kind::jump &&
           find_chain(*table, op.rule.action.target) == nullptr)
-        refuse("ENOENT (it jumps to a chain that does not exist)");
+        refuse(ENOENT, "it jumps to a chain that does not exist");
       if (op.rule.action.kind == Action::Kind::offload &&
           find_flowtable(*table, op.rule.action.target) == nullptr)
-        refuse("ENOENT (its flowtable does not exist)");
+        refuse(ENOENT, "its flowtable does not exist");
       Rule rule = op.rule;
       rule.handle = next_handle(*table);
       auto at = chain->rules.end();
@@ -121,7 +130,7 @@ void apply_one(Ruleset& ruleset, const NftOperation& op, UpdatedTables& updated)
       } else if (op.after) {
         at = std::find_if(chain->rules.begin(), chain->rules.end(),
                           [&](const Rule& r) { return r.handle == *op.after; });
-        if (at == chain->rules.end()) refuse("ENOENT (no rule with the handle to add after)");
+        if (at == chain->rules.end()) refuse(ENOENT, "no rule with the handle to add after");
         ++at;
       }
       chain->rules.insert(at, std::move(rule));
@@ -129,10 +138,10 @@ void apply_one(Ruleset& ruleset, const NftOperation& op, UpdatedTables& updated)
     }
     case Kind::delete_rule: {
       Chain* chain = find_chain(*table, op.chain);
-      if (chain == nullptr) refuse("ENOENT (no such chain)");
+      if (chain == nullptr) refuse(ENOENT, "no such chain");
       const auto erased =
           std::erase_if(chain->rules, [&](const Rule& r) { return r.handle == op.handle; });
-      if (erased == 0) refuse("ENOENT (no rule with that handle)");
+      if (erased == 0) refuse(ENOENT, "no rule with that handle");
       return;
     }
     case Kind::add_flowtable: {
@@ -143,7 +152,7 @@ void apply_one(Ruleset& ruleset, const NftOperation& op, UpdatedTables& updated)
       }
       if (flowtable->priority != op.flowtable.priority ||
           flowtable->counter != op.flowtable.counter)
-        refuse("EOPNOTSUPP (a flowtable's priority and flags cannot change)");
+        refuse(EOPNOTSUPP, "a flowtable's priority and flags cannot change");
       for (const auto& device : op.flowtable.devices) {
         if (std::find(flowtable->devices.begin(), flowtable->devices.end(), device) ==
             flowtable->devices.end())
@@ -154,20 +163,20 @@ void apply_one(Ruleset& ruleset, const NftOperation& op, UpdatedTables& updated)
     }
     case Kind::delete_flowtable: {
       Flowtable* flowtable = find_flowtable(*table, op.flowtable.name);
-      if (flowtable == nullptr) refuse("ENOENT (no such flowtable)");
+      if (flowtable == nullptr) refuse(ENOENT, "no such flowtable");
       for (const auto& chain : table->chains)
         for (const auto& rule : chain.rules)
           if (rule.action.kind == Action::Kind::offload && rule.action.target == flowtable->name)
-            refuse("EBUSY (a rule still offloads to it)");
+            refuse(EBUSY, "a rule still offloads to it");
       std::erase_if(table->flowtables, [&](const Flowtable& f) { return &f == flowtable; });
       return;
     }
     case Kind::unbind_flowtable_devices: {
       Flowtable* flowtable = find_flowtable(*table, op.flowtable.name);
-      if (flowtable == nullptr) refuse("ENOENT (no such flowtable)");
+      if (flowtable == nullptr) refuse(ENOENT, "no such flowtable");
       for (const auto& device : op.flowtable.devices) {
         const auto erased = std::erase(flowtable->devices, device);
-        if (erased == 0) refuse("ENOENT (device " + device + " is not bound)");
+        if (erased == 0) refuse(ENOENT, "device " + device + " is not bound");
       }
       return;
     }
@@ -176,14 +185,14 @@ void apply_one(Ruleset& ruleset, const NftOperation& op, UpdatedTables& updated)
 
 }  // namespace
 
-std::optional<std::string> apply_operations(Ruleset& ruleset,
-                                            const std::vector<NftOperation>& operations) {
+std::optional<BatchRefusal> apply_operations(Ruleset& ruleset,
+                                             const std::vector<NftOperation>& operations) {
   Ruleset working = ruleset;
   UpdatedTables updated;
   try {
     for (const auto& operation : operations) apply_one(working, operation, updated);
-  } catch (const Refusal& refusal) {
-    return refusal.text;
+  } catch (const BatchRefusal& refusal) {
+    return refusal;
   }
   ruleset = std::move(working);
   return std::nullopt;

@@ -12,12 +12,16 @@
 
 namespace fnft::state {
 
+struct BatchRefusal {
+  int error = 0;     // the errno the kernel answers with
+  std::string text;  // "delete chain ip t c: EBUSY (the chain still holds rules)"
+};
+
 // Applies `operations` to `ruleset` in order, all or nothing, as nf_tables checks each
-// message against what the earlier ones left. Returns the refusal the kernel would give
-// (the operation and its errno name, e.g. "delete chain ip t c: EBUSY (the chain still holds
-// rules)") and leaves `ruleset` untouched; nullopt when the batch applied. New rules get
-// handles above every handle in their table, as the kernel's per-table counter gives them.
-std::optional<std::string> apply_operations(Ruleset& ruleset,
-                                            const std::vector<NftOperation>& operations);
+// message against what the earlier ones left. Returns the refusal the kernel would give and
+// leaves `ruleset` untouched; nullopt when the batch applied. New rules get handles above
+// every handle in their table, as the kernel's per-table counter gives them.
+std::optional<BatchRefusal> apply_operations(Ruleset& ruleset,
+                                             const std::vector<NftOperation>& operations);
 
 }  // namespace fnft::state

@@ -72,7 +72,30 @@ PlannableTables leave_out_tables_owned_elsewhere(Ruleset observed,
   return tables;
 }
 
-TableSyncPlan plan_table_sync(const Ruleset& desired, const PlannableTables& tables) {
+Ruleset with_devices_as_found(Ruleset desired, const Ruleset& observed,
+                              const std::vector<std::string>& devices) {
+  if (devices.empty()) return desired;
+  const auto listed = [&devices](const std::string& device) {
+    return std::find(devices.begin(), devices.end(), device) != devices.end();
+  };
+  for (auto& table : desired.tables) {
+    const Table* found = observed.find_table(table.family, table.name);
+    for (auto& flowtable : table.flowtables) {
+      const Flowtable* held = found != nullptr ? found->find_flowtable(flowtable.name) : nullptr;
+      std::erase_if(flowtable.devices, listed);
+      if (held != nullptr) {
+        for (const auto& device : held->devices)
+          if (listed(device)) flowtable.devices.push_back(device);
+      }
+      std::sort(flowtable.devices.begin(), flowtable.devices.end());
+    }
+  }
+  return desired;
+}
+
+TableSyncPlan plan_table_sync(const Ruleset& wanted, const PlannableTables& tables,
+                              const std::vector<std::string>& devices_as_found) {
+  const Ruleset desired = with_devices_as_found(wanted, tables.observed, devices_as_found);
   TableSyncPlan plan;
   Ruleset plannable = tables.observed;
   for (const auto& table : tables.unmodeled) {

@@ -53,7 +53,15 @@ struct TableSyncPlan {
 // The operations that make the tables of `tables.scope` what `desired` says: an unmodeled
 // table the config wants is deleted and re-created in the same batch (packets see one
 // switch; the kernel cannot drop a table comment or sets in place), then plan_nft_changes.
-TableSyncPlan plan_table_sync(const Ruleset& desired, const PlannableTables& tables);
+// `devices_as_found` are devices going away, which the kernel refuses both to bind and to
+// unbind once their name is gone (while it still lists them until it unbinds them itself):
+// each flowtable keeps them as the dump found them.
+TableSyncPlan plan_table_sync(const Ruleset& desired, const PlannableTables& tables,
+                              const std::vector<std::string>& devices_as_found = {});
+
+// `desired` with every flowtable's `devices` as `observed` holds them, bound or not.
+Ruleset with_devices_as_found(Ruleset desired, const Ruleset& observed,
+                              const std::vector<std::string>& devices);
 
 // Every table of `observed` deleted (`cleanup`).
 std::vector<NftOperation> plan_tables_removal(const Ruleset& observed);

@@ -8,7 +8,7 @@
 
 #include "daemon/backends/backend.hpp"
 
-namespace fnft::daemon::testing {
+namespace fnft::daemon::fakes {
 
 class FakeBackend final : public Backend {
  public:
@@ -78,4 +78,4 @@ class FakeBackend final : public Backend {
   std::size_t forgotten_ = 0;
 };
 
-}  // namespace fnft::daemon::testing
+}  // namespace fnft::daemon::fakes

@@ -10,7 +10,7 @@
 namespace fnft::daemon {
 namespace {
 
-using testing::FakeBackend;
+using fakes::FakeBackend;
 using ::testing::HasSubstr;
 
 constexpr std::uint32_t kOurPort = 1000;

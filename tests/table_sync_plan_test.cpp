@@ -131,3 +131,35 @@ TEST(TableSyncPlan, CleanupDeletesEveryTableThatExists) {
 
 }  // namespace
 }  // namespace fnft::state
+
+namespace fnft::state {
+namespace {
+
+Ruleset with_fast_path(std::vector<std::string> devices) {
+  NodeConfig config;
+  config.ipv4 = FamilyNetworks{*parse_cidr("10.244.0.0/16"), *parse_cidr("10.244.1.0/24")};
+  return desired_nft_ruleset(config, FastPath{std::move(devices), true});
+}
+
+TEST(TableSyncPlan, DevicesGoingAwayAreNeitherBoundNorUnbound) {
+  // veth1 is gone but still listed by the kernel; veth3 is gone and was never bound.
+  const Ruleset observed = with_handles(with_fast_path({"cni0", "veth1", "veth2"}));
+  const Ruleset desired = with_fast_path({"cni0", "veth3"});
+  const PlannableTables tables =
+      leave_out_tables_owned_elsewhere(observed, {}, {kOwned[0]}, kOurPort);
+
+  EXPECT_EQ(described(plan_table_sync(desired, tables).operations),
+            (std::vector<std::string>{
+                "delete flowtable ip flannel-nftd-ipv4 fastpath { devices = { veth1, veth2 }; }",
+                "add flowtable ip flannel-nftd-ipv4 fastpath { hook ingress priority filter; "
+                "devices = { veth3 }; counter; }"}));
+  EXPECT_EQ(described(plan_table_sync(desired, tables, {"veth1", "veth3"}).operations),
+            std::vector<std::string>{
+                "delete flowtable ip flannel-nftd-ipv4 fastpath { devices = { veth2 }; }"});
+  EXPECT_EQ(
+      with_devices_as_found(desired, observed, {"veth1", "veth3"}).tables[0].flowtables[0].devices,
+      (std::vector<std::string>{"cni0", "veth1"}));
+}
+
+}  // namespace
+}  // namespace fnft::state

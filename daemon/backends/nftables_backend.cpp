@@ -129,24 +129,23 @@ void NftablesBackend::apply(const state::Target& target,
   BackendResult result;
   try {
     // A device can go between the link event that named it and our commit: the kernel then
-    // refuses the whole batch, so it is sent again at once without that device rather than
-    // leaving every rule of the table waiting (the link event that follows settles it).
-    // A device the kernel unbound by itself after the dump we planned from fails the
-    // removal the same way, and the next round's dump no longer holds it.
-    // Each round leaves out at least one device not left out before, so a burst of pods
+    // refuses the whole batch, so it is sent again at once rather than leaving every rule of
+    // the table waiting. A device whose name is gone is refused both ways, bound (it is
+    // missing) and unbound (the kernel still lists it until it unbinds it itself), so the
+    // next round plans it as the dump finds it; the link event that follows settles it.
+    // Each round leaves alone at least one device not left alone before, so a burst of pods
     // going while we retry ends the loop in at most one round per device.
     // Families are committed one batch each: a family that committed plans nothing the
     // next round, and its changes are kept for the result.
-    state::Target sent = target;
+    const std::vector<state::OwnedTable> tables = scope.empty() ? tables_.owned_tables() : scope;
+    const state::Ruleset desired = state::desired_nft_ruleset(target);
     std::vector<std::string> left_out;
     netlink::ApplyResult applied;
     for (;;) {
       std::vector<std::string> vanished;
       try {
-        const state::Ruleset desired = state::desired_nft_ruleset(sent);
-        netlink::ApplyResult round =
-            scope.empty() ? tables_.apply(desired) : tables_.apply(desired, scope);
-        vanished = newly_vanished(vanished_devices(round.failures, sent), left_out);
+        netlink::ApplyResult round = tables_.apply(desired, tables, left_out);
+        vanished = newly_vanished(vanished_devices(round.failures, target), left_out);
         applied.committed = applied.committed || round.committed;
         applied.applied.insert(applied.applied.end(), round.applied.begin(), round.applied.end());
         applied.notes.insert(applied.notes.end(), round.notes.begin(), round.notes.end());
@@ -155,14 +154,13 @@ void NftablesBackend::apply(const state::Target& target,
         applied.failures = std::move(round.failures);
         if (vanished.empty()) break;
       } catch (const netlink::NetlinkError& error) {
-        vanished = newly_vanished(vanished_devices(error, sent), left_out);
+        vanished = newly_vanished(vanished_devices(error, target), left_out);
         if (vanished.empty()) {
           if (!applied.committed) throw;
           applied.failures = {error};
           break;
         }
       }
-      for (const auto& device : vanished) std::erase(sent.fast_path->devices, device);
       left_out.insert(left_out.end(), vanished.begin(), vanished.end());
     }
     result = result_of(applied);
@@ -172,7 +170,9 @@ void NftablesBackend::apply(const state::Target& target,
         names += (i == 0 ? "" : ", ") + left_out[i];
       if (left_out.size() > kDevicesNamed) names += ", ...";
       notes.push_back(std::to_string(left_out.size()) + " device(s) went away before the commit (" +
-                      names + "): the flowtable was bound without them");
+                      names +
+                      "): left as the kernel held them, which unbinds a device "
+                      "itself once it is gone");
     }
   } catch (const std::exception& error) {  // NetlinkError, and bad_alloc, invalid_argument
     result.error = error.what();
