@@ -5,9 +5,14 @@
 
 #include "state/desired_ruleset.hpp"
 #include "state/nft_text.hpp"
+#include "tests/planned_rulesets.hpp"
 
 namespace fnft::state {
 namespace {
+
+using fixtures::described;
+using fixtures::plan_text;
+using fixtures::with_handles;
 
 const std::vector<OwnedTable> kOwned = {{Family::ipv4, "flannel-nftd-ipv4"},
                                         {Family::ipv6, "flannel-nftd-ipv6"}};
@@ -16,21 +21,6 @@ Ruleset desired() {
   NodeConfig config;
   config.ipv4 = FamilyNetworks{*parse_cidr("10.244.0.0/16"), *parse_cidr("10.244.1.0/24")};
   return desired_nft_ruleset(config);
-}
-
-// Handles as a kernel dump would assign them.
-Ruleset with_handles(Ruleset ruleset) {
-  std::uint64_t next = 2;
-  for (auto& table : ruleset.tables)
-    for (auto& chain : table.chains)
-      for (auto& rule : chain.rules) rule.handle = next++;
-  return ruleset;
-}
-
-std::string plan_text(const std::vector<NftOperation>& plan) {
-  std::string text;
-  for (const auto& op : plan) text += describe(op) + "\n";
-  return text;
 }
 
 Rule foreign_rule() {

@@ -27,12 +27,12 @@ state::Ruleset desired(bool ipv6 = true) {
 
 // A table of someone else's, which commits elsewhere change.
 void touch_other_table(state::Ruleset& tables) {
-  auto* other = const_cast<state::Table*>(tables.find_table(state::Family::ipv4, "kube-proxy"));
-  if (other == nullptr) {
-    tables.tables.push_back(state::Table{state::Family::ipv4, "kube-proxy", {}, {}, {}});
+  for (auto& table : tables.tables) {
+    if (table.name != "kube-proxy") continue;
+    table.chains.push_back(state::Chain{"c" + std::to_string(table.chains.size()), {}, {}});
     return;
   }
-  other->chains.push_back(state::Chain{"c" + std::to_string(other->chains.size()), {}, {}});
+  tables.tables.push_back(state::Table{state::Family::ipv4, "kube-proxy", {}, {}, {}});
 }
 
 ::testing::AssertionResult holds(const FakeNftKernel& kernel, const state::Ruleset& want) {

@@ -9,9 +9,14 @@
 
 #include "state/desired_ruleset.hpp"
 #include "state/nft_text.hpp"
+#include "tests/planned_rulesets.hpp"
 
 namespace fnft::state {
 namespace {
+
+using fixtures::described;
+using fixtures::plan_text;
+using fixtures::with_handles;
 
 const std::vector<OwnedTable> kOwned = {{Family::ipv4, "flannel-nftd-ipv4"},
                                         {Family::ipv6, "flannel-nftd-ipv6"}};
@@ -23,16 +28,6 @@ NodeConfig dual_stack(int subnet = 1) {
   config.ipv6 = FamilyNetworks{*parse_cidr("fd00:10:244::/56"),
                                *parse_cidr("fd00:10:244:" + std::to_string(subnet) + "::/64")};
   return config;
-}
-
-// Handles as a kernel dump would assign them.
-Ruleset with_handles(Ruleset ruleset) {
-  for (auto& table : ruleset.tables) {
-    std::uint64_t next = 2;
-    for (auto& chain : table.chains)
-      for (auto& rule : chain.rules) rule.handle = next++;
-  }
-  return ruleset;
 }
 
 NftOperation operation(NftOperation::Kind kind, const std::string& chain = "") {
@@ -224,12 +219,6 @@ testing::AssertionResult holds(const Ruleset& have, const Ruleset& want) {
       return testing::AssertionFailure() << "table " << table.name << " should be gone";
   }
   return testing::AssertionSuccess();
-}
-
-std::string plan_text(const std::vector<NftOperation>& plan) {
-  std::string text;
-  for (const auto& op : plan) text += describe(op) + "\n";
-  return text;
 }
 
 TEST(PlanProperty, EveryPlanAppliesAndLeavesNothingToPlan) {

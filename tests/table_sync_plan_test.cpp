@@ -5,9 +5,14 @@
 #include <gtest/gtest.h>
 
 #include "state/desired_ruleset.hpp"
+#include "tests/planned_rulesets.hpp"
 
 namespace fnft::state {
 namespace {
+
+using fixtures::described;
+using fixtures::plan_text;
+using fixtures::with_handles;
 
 const std::vector<OwnedTable> kOwned = {{Family::ipv4, "flannel-nftd-ipv4"},
                                         {Family::ipv6, "flannel-nftd-ipv6"}};
@@ -20,21 +25,6 @@ Ruleset desired(Protection protection = Protection::none) {
   Ruleset ruleset = desired_nft_ruleset(config);
   for (auto& table : ruleset.tables) table.protection = protection;
   return ruleset;
-}
-
-// Handles as a kernel dump would assign them.
-Ruleset with_handles(Ruleset ruleset) {
-  std::uint64_t next = 2;
-  for (auto& table : ruleset.tables)
-    for (auto& chain : table.chains)
-      for (auto& rule : chain.rules) rule.handle = next++;
-  return ruleset;
-}
-
-std::vector<std::string> described(const std::vector<NftOperation>& operations) {
-  std::vector<std::string> lines;
-  for (const auto& operation : operations) lines.push_back(describe(operation));
-  return lines;
 }
 
 TEST(TableSyncPlan, ATableAnotherSocketOwnsIsLeftOutAndNamed) {

@@ -250,7 +250,7 @@ void Reconciler::applied(const std::string& reason, bool is_repair, Clock::time_
     spdlog::log(level, "{} after {}: {} change(s) committed in {} us{}",
                 is_repair ? "repaired" : "applied", reason, result.changes.size(), micros,
                 result.generation);
-    for (const auto& note : result.notes) spdlog::info("  {}", note);
+    for (const auto& note : result.notes) spdlog::log(level, "  {}", note);
     for (const auto& change : result.changes) spdlog::debug("  {}", change);
   } else {
     for (const auto& note : result.notes) spdlog::info("{}", note);
