@@ -1,8 +1,8 @@
 #include "bench/repair_context.hpp"
 
+#include "netlink/detail/nft_operations.hpp"
 #include "netlink/nft_batch.hpp"
 #include "netlink/nft_dump.hpp"
-#include "netlink/nft_operations.hpp"
 
 namespace fnft::bench {
 

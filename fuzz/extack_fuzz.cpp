@@ -10,10 +10,10 @@
 #include <vector>
 
 #include "fuzz/fuzz_support.hpp"
-#include "netlink/netlink_ack.hpp"
+#include "netlink/detail/netlink_ack.hpp"
+#include "netlink/detail/nft_attr_names.hpp"
+#include "netlink/detail/nft_codec.hpp"
 #include "netlink/netlink_messages.hpp"
-#include "netlink/nft_attr_names.hpp"
-#include "netlink/nft_codec.hpp"
 #include "state/desired_ruleset.hpp"
 
 namespace {

@@ -12,10 +12,10 @@
 #include <exception>
 
 #include "fuzz/fuzz_support.hpp"
+#include "netlink/detail/nft_codec.hpp"
+#include "netlink/detail/nftnl_ptr.hpp"
+#include "netlink/detail/nftnl_shape.hpp"
 #include "netlink/netlink_messages.hpp"
-#include "netlink/nft_codec.hpp"
-#include "netlink/nftnl_ptr.hpp"
-#include "netlink/nftnl_shape.hpp"
 #include "state/nft_text.hpp"
 
 namespace {

@@ -9,9 +9,9 @@
 #include <algorithm>
 #include <cstring>
 
+#include "netlink/detail/nft_codec.hpp"
+#include "netlink/detail/nftnl_ptr.hpp"
 #include "netlink/nft_chain_names.hpp"
-#include "netlink/nft_codec.hpp"
-#include "netlink/nftnl_ptr.hpp"
 #include "state/iptables_ruleset.hpp"
 
 namespace fnft::netlink {

@@ -12,11 +12,11 @@
 #include <cerrno>
 #include <ctime>
 
-#include "netlink/netlink_ack.hpp"
+#include "netlink/detail/netlink_ack.hpp"
+#include "netlink/detail/nft_attr_names.hpp"
+#include "netlink/detail/nl_attributes.hpp"
 #include "netlink/netlink_error.hpp"
 #include "netlink/netlink_messages.hpp"
-#include "netlink/nft_attr_names.hpp"
-#include "netlink/nl_attributes.hpp"
 #include "state/one_line.hpp"
 
 namespace fnft::netlink {

@@ -10,10 +10,10 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "netlink/netlink_ack.hpp"
+#include "netlink/detail/netlink_ack.hpp"
+#include "netlink/detail/nft_attr_names.hpp"
 #include "netlink/netlink_error.hpp"
 #include "netlink/netlink_messages.hpp"
-#include "netlink/nft_attr_names.hpp"
 
 namespace fnft::netlink {
 namespace {

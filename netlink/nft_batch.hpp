@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "netlink/netlink_ack.hpp"
+#include "netlink/detail/netlink_ack.hpp"
 #include "netlink/nfnl_socket.hpp"
 
 namespace fnft::netlink {

@@ -6,8 +6,8 @@
 
 #include <algorithm>
 
-#include "netlink/nftnl_ptr.hpp"
-#include "netlink/nftnl_shape.hpp"
+#include "netlink/detail/nftnl_ptr.hpp"
+#include "netlink/detail/nftnl_shape.hpp"
 
 namespace fnft::netlink {
 

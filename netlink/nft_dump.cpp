@@ -8,10 +8,10 @@
 #include <cerrno>
 #include <string>
 
+#include "netlink/detail/nft_codec.hpp"
+#include "netlink/detail/nftnl_ptr.hpp"
+#include "netlink/detail/nftnl_shape.hpp"
 #include "netlink/netlink_error.hpp"
-#include "netlink/nft_codec.hpp"
-#include "netlink/nftnl_ptr.hpp"
-#include "netlink/nftnl_shape.hpp"
 
 namespace fnft::netlink {
 namespace {

@@ -10,8 +10,8 @@
 #include <algorithm>
 #include <array>
 
-#include "netlink/nft_codec.hpp"
-#include "netlink/nl_attributes.hpp"
+#include "netlink/detail/nft_codec.hpp"
+#include "netlink/detail/nl_attributes.hpp"
 #include "state/one_line.hpp"
 
 namespace fnft::netlink {

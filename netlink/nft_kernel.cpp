@@ -1,7 +1,7 @@
 #include "netlink/nft_kernel.hpp"
 
+#include "netlink/detail/nft_operations.hpp"
 #include "netlink/nft_batch.hpp"
-#include "netlink/nft_operations.hpp"
 
 namespace fnft::netlink {
 

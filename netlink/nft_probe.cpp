@@ -3,8 +3,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "netlink/detail/nft_operations.hpp"
 #include "netlink/netlink_error.hpp"
-#include "netlink/nft_operations.hpp"
 #include "state/nft_plan.hpp"
 
 namespace fnft::netlink {

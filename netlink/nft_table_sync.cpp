@@ -5,8 +5,8 @@
 #include <iterator>
 #include <string>
 
+#include "netlink/detail/netlink_port_owner.hpp"
 #include "netlink/netlink_error.hpp"
-#include "netlink/netlink_port_owner.hpp"
 #include "netlink/nft_dump.hpp"
 #include "state/desired_ruleset.hpp"
 #include "state/known_ruleset.hpp"

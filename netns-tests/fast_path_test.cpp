@@ -14,10 +14,10 @@
 #include <sstream>
 
 #include "daemon/backends/nftables_backend.hpp"
+#include "netlink/detail/nft_operations.hpp"
 #include "netlink/netlink_error.hpp"
 #include "netlink/nfnl_socket.hpp"
 #include "netlink/nft_batch.hpp"
-#include "netlink/nft_operations.hpp"
 #include "netns-tests/cni_pods.hpp"
 #include "netns-tests/daemon_fixture.hpp"
 #include "netns-tests/in_namespace.hpp"

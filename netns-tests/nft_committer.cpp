@@ -32,10 +32,10 @@
 #include <thread>
 #include <vector>
 
+#include "netlink/detail/nft_codec.hpp"
+#include "netlink/detail/nft_operations.hpp"
+#include "netlink/detail/nftnl_ptr.hpp"
 #include "netlink/nft_batch.hpp"
-#include "netlink/nft_codec.hpp"
-#include "netlink/nft_operations.hpp"
-#include "netlink/nftnl_ptr.hpp"
 #include "state/nft_plan.hpp"
 
 namespace {

@@ -6,11 +6,11 @@
 
 #include <cerrno>
 
+#include "netlink/detail/nft_codec.hpp"
+#include "netlink/detail/nftnl_ptr.hpp"
 #include "netlink/netlink_error.hpp"
 #include "netlink/nfnl_socket.hpp"
-#include "netlink/nft_codec.hpp"
 #include "netlink/nft_probe.hpp"
-#include "netlink/nftnl_ptr.hpp"
 #include "netns-tests/in_namespace.hpp"
 #include "netns-tests/netns_node.hpp"
 

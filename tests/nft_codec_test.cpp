@@ -1,7 +1,7 @@
 // The codec's promise: decode(encode(rule)) == rule for every rule we build, through libnftnl
 // objects and through the netlink bytes; nft's own spellings decode to the same values; and
 // anything we do not model decodes to something that is visibly, never silently, different.
-#include "netlink/nft_codec.hpp"
+#include "netlink/detail/nft_codec.hpp"
 
 #include <gtest/gtest.h>
 #include <libmnl/libmnl.h>
@@ -14,9 +14,9 @@
 #include <cstring>
 #include <vector>
 
-#include "netlink/nft_attr_names.hpp"
-#include "netlink/nft_expr_codec.hpp"
-#include "netlink/nl_attributes.hpp"
+#include "netlink/detail/nft_attr_names.hpp"
+#include "netlink/detail/nft_expr_codec.hpp"
+#include "netlink/detail/nl_attributes.hpp"
 #include "state/desired_ruleset.hpp"
 #include "state/nft_text.hpp"
 

@@ -13,7 +13,7 @@
 
 #include <vector>
 
-#include "netlink/nft_codec.hpp"
+#include "netlink/detail/nft_codec.hpp"
 
 namespace fnft::netlink {
 namespace {

@@ -1,4 +1,4 @@
-#include "netlink/nftnl_shape.hpp"
+#include "netlink/detail/nftnl_shape.hpp"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "netlink/nft_codec.hpp"
+#include "netlink/detail/nft_codec.hpp"
 #include "state/config_parse.hpp"
 #include "state/desired_ruleset.hpp"
 

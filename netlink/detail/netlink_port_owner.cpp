@@ -1,4 +1,4 @@
-#include "netlink/netlink_port_owner.hpp"
+#include "netlink/detail/netlink_port_owner.hpp"
 
 #include <linux/netlink.h>
 

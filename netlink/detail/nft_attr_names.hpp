@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "netlink/netlink_ack.hpp"
+#include "netlink/detail/netlink_ack.hpp"
 
 namespace fnft::netlink {
 

@@ -1,4 +1,4 @@
-#include "netlink/nft_codec.hpp"
+#include "netlink/detail/nft_codec.hpp"
 
 #include <endian.h>
 #include <libmnl/libmnl.h>
@@ -13,10 +13,10 @@
 #include <variant>
 #include <vector>
 
+#include "netlink/detail/nft_expr_codec.hpp"
+#include "netlink/detail/nftnl_shape.hpp"
+#include "netlink/detail/nl_attributes.hpp"
 #include "netlink/netlink_error.hpp"
-#include "netlink/nft_expr_codec.hpp"
-#include "netlink/nftnl_shape.hpp"
-#include "netlink/nl_attributes.hpp"
 #include "state/nft_text.hpp"
 
 namespace fnft::netlink {

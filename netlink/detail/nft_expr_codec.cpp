@@ -1,4 +1,4 @@
-#include "netlink/nft_expr_codec.hpp"
+#include "netlink/detail/nft_expr_codec.hpp"
 
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_nat.h>
@@ -11,7 +11,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "netlink/nftnl_ptr.hpp"
+#include "netlink/detail/nftnl_ptr.hpp"
 
 namespace fnft::netlink {
 namespace {

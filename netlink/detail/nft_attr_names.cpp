@@ -1,4 +1,4 @@
-#include "netlink/nft_attr_names.hpp"
+#include "netlink/detail/nft_attr_names.hpp"
 
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nf_tables.h>
@@ -9,7 +9,7 @@
 #include <span>
 #include <string_view>
 
-#include "netlink/nl_attributes.hpp"
+#include "netlink/detail/nl_attributes.hpp"
 #include "state/one_line.hpp"
 
 namespace fnft::netlink {

@@ -1,11 +1,11 @@
-#include "netlink/netlink_ack.hpp"
+#include "netlink/detail/netlink_ack.hpp"
 
 #include <libmnl/libmnl.h>
 
 #include <cerrno>
 #include <cstring>
 
-#include "netlink/nl_attributes.hpp"
+#include "netlink/detail/nl_attributes.hpp"
 
 namespace fnft::netlink {
 namespace {

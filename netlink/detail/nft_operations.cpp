@@ -1,9 +1,9 @@
-#include "netlink/nft_operations.hpp"
+#include "netlink/detail/nft_operations.hpp"
 
 #include <linux/netfilter/nf_tables.h>
 
-#include "netlink/nft_codec.hpp"
-#include "netlink/nftnl_ptr.hpp"
+#include "netlink/detail/nft_codec.hpp"
+#include "netlink/detail/nftnl_ptr.hpp"
 
 namespace fnft::netlink {
 

@@ -1,4 +1,4 @@
-#include "netlink/nftnl_shape.hpp"
+#include "netlink/detail/nftnl_shape.hpp"
 
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>
@@ -11,7 +11,7 @@
 #include <span>
 #include <string_view>
 
-#include "netlink/nl_attributes.hpp"
+#include "netlink/detail/nl_attributes.hpp"
 
 namespace fnft::netlink {
 namespace {

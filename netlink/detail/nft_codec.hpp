@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "netlink/nftnl_ptr.hpp"
+#include "netlink/detail/nftnl_ptr.hpp"
 #include "state/ruleset.hpp"
 
 namespace fnft::netlink {
