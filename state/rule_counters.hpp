@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,12 @@ struct RuleCounter {
   std::uint64_t packets = 0;
   std::uint64_t bytes = 0;
   friend bool operator==(const RuleCounter&, const RuleCounter&) = default;
+};
+
+// What a backend read of its rules' counters.
+struct RuleCounters {
+  std::vector<RuleCounter> rules;
+  std::optional<std::string> error;  // why some or all of them could not be read
 };
 
 // Every rule of `tables`, in order. Names are made one printable line each (state::one_line).

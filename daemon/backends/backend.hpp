@@ -45,16 +45,11 @@ struct BackendObservation {
   std::string difference;  // what differs, when it does not match
 };
 
-struct RuleCounters {
-  std::vector<state::RuleCounter> rules;
-  std::optional<std::string> error;  // why some or all of them could not be read
-};
-
 class Backend {
  public:
   using Done = std::function<void(BackendResult)>;
   using Observed = std::function<void(BackendObservation)>;
-  using Counted = std::function<void(RuleCounters)>;
+  using Counted = std::function<void(state::RuleCounters)>;
 
   virtual ~Backend() = default;
 

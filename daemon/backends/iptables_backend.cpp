@@ -259,7 +259,7 @@ void IptablesBackend::read_counters(const state::Target& target, Counted done) {
   if (target.config.ipv4) families.push_back(state::Family::ipv4);
   if (target.config.ipv6) families.push_back(state::Family::ipv6);
   struct Pending {
-    RuleCounters counters;
+    state::RuleCounters counters;
     std::size_t left = 0;
     Counted done;
   };

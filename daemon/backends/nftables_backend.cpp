@@ -250,7 +250,7 @@ void NftablesBackend::observe(const state::Target& target, Observed done) {
 }
 
 void NftablesBackend::read_counters(const state::Target& /*target*/, Counted done) {
-  RuleCounters counters;
+  state::RuleCounters counters;
   try {
     counters.rules = state::nft_rule_counters(tables_.observe());
   } catch (const std::exception& error) {

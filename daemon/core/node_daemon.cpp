@@ -5,12 +5,8 @@
 #include <csignal>
 
 #include "daemon/backends/backend_choice.hpp"
-#include "daemon/core/process_lineage.hpp"
 #include "netlink/netlink_error.hpp"
-#include "netlink/nft_chain_names.hpp"
 #include "state/desired_ruleset.hpp"
-#include "state/flanneld_tables.hpp"
-#include "state/neighbours.hpp"
 
 namespace fnft::daemon {
 namespace {
@@ -26,34 +22,6 @@ std::string describe_config(const state::NodeConfig& config) {
             config.ipv6->lease.to_string();
   }
   return text;
-}
-
-// A pod burst is surveyed once it pauses this long.
-constexpr std::chrono::milliseconds kCniSurveyDelay{250};
-
-// What the daemon watches of its neighbours' tables: flanneld's own, and the chains the CNI
-// bridge plugin's masquerade makes in iptables-nft's nat tables.
-std::vector<netlink::WatchedTable> neighbour_tables(const NftablesBackend& nftables) {
-  std::vector<netlink::WatchedTable> watched = nftables.flanneld_watched();
-  watched.push_back({state::Family::ipv4, "nat", {"CNI-*"}});
-  watched.push_back({state::Family::ipv6, "nat", {"CNI-*"}});
-  return watched;
-}
-
-// The first chain of flanneld's that `transaction` wrote into flanneld's tables ("chain ip
-// flannel-ipv4 postrtg"), if any.
-std::optional<std::string> flanneld_chain_written(const netlink::NftTransaction& transaction) {
-  for (const auto& what : transaction.touched) {
-    for (const auto family : {state::Family::ipv4, state::Family::ipv6}) {
-      const std::string table = std::string(state::nft_family_name(family)) + " " +
-                                std::string(state::flanneld_table_name(family));
-      for (const auto chain : {state::kPostroutingChainName, state::kForwardChainName}) {
-        const std::string object = table + " " + std::string(chain);
-        if (what == "addchain " + object || what == "addrule " + object) return "chain " + object;
-      }
-    }
-  }
-  return std::nullopt;
 }
 
 }  // namespace
@@ -105,7 +73,7 @@ void NodeDaemon::start() {
   if (exit_code_ != kExitOk) return;
   start_control_socket();
   start_http();
-  events_.set_neighbours_watched(neighbour_tables(backends_.nftables()));
+  events_.set_neighbours_watched(neighbour_tables());
   events_.start();
   watcher_.start();
   wait_for_signal();
@@ -201,99 +169,6 @@ void NodeDaemon::activate(Backend& backend, const std::string& reason, const Loa
   reconciler_.set_target(backend, target());
 }
 
-void NodeDaemon::probe_fast_path() {
-  if (options_.fast_path.flowtable == FlowtableOption::off) return;
-  try {
-    flowtable_support_ = netlink::probe_flowtables(command_socket_);
-  } catch (const netlink::NetlinkError& error) {
-    flowtable_support_ = netlink::FlowtableSupport{error.what()};
-    if (options_.fast_path.flowtable == FlowtableOption::required) {
-      fatal(std::string("--flowtable=required: cannot ask the kernel about flowtables: ") +
-            error.what());
-      return;
-    }
-    spdlog::error(
-        "--flowtable: cannot ask the kernel about flowtables: {}; running without the "
-        "fast path",
-        error.what());
-    return;
-  }
-  const auto& support = *flowtable_support_;
-  if (!support.available()) {
-    if (options_.fast_path.flowtable == FlowtableOption::required) {
-      fatal("kernel lacks flowtable support (CONFIG_NF_FLOW_TABLE) and --flowtable=required: " +
-            support.unavailable +
-            ". Use a kernel with CONFIG_NF_FLOW_TABLE and CONFIG_NFT_FLOW_OFFLOAD, or "
-            "--flowtable=on to run without the fast path where it is missing");
-      return;
-    }
-    spdlog::warn(
-        "kernel lacks flowtable support (CONFIG_NF_FLOW_TABLE): running without the "
-        "fast path");
-    spdlog::debug("the kernel's answer to a flowtable: {}", support.unavailable);
-    return;
-  }
-  spdlog::info("flowtables available: offloaded packets {}; devices bound {}",
-               support.counter ? "counted by conntrack (flags counter)"
-                               : "not counted (the kernel lacks flags counter)",
-               support.name_based_hooks ? "by name (names of deleted devices are pruned)"
-                                        : "while they exist");
-}
-
-void NodeDaemon::start_control_socket() {
-  if (options_.control_socket.empty() || options_.control_socket == "off") return;
-  control_.emplace(io_, options_.control_socket,
-                   [this](ControlServer::Reply reply) { status_document(std::move(reply)); });
-  try {
-    control_->start();
-  } catch (const std::exception& error) {
-    // `status` is for people; the rules come first.
-    spdlog::warn("control socket: {}; `flannel-nftd status` will not reach this daemon",
-                 error.what());
-    control_.reset();
-  }
-}
-
-void NodeDaemon::probe_protection() {
-  if (options_.protect == ProtectOption::off || exit_code_ != kExitOk) return;
-  const bool required = options_.protect == ProtectOption::on;
-  std::optional<std::string> refused;
-  try {
-    refused = netlink::table_protection_refused(command_socket_);
-  } catch (const netlink::NetlinkError& error) {
-    if (required) {
-      fatal(std::string("--protect=on: cannot ask the kernel about table protection: ") +
-            error.what());
-    } else {
-      spdlog::error(
-          "--protect: cannot ask the kernel about table protection: {}; running "
-          "without it",
-          error.what());
-      protection_ = std::string("unknown (") + error.what() + ")";
-    }
-    return;
-  }
-  if (refused) {
-    if (required) {
-      fatal(
-          "--protect=on: this kernel cannot hold a table for one process and keep it after "
-          "that process exits (`flags owner, persist`, Linux 6.9 or later): " +
-          *refused + ". Use --protect=auto to repair changes as they happen instead");
-      return;
-    }
-    spdlog::info(
-        "kernel lacks table protection (`flags owner, persist`, Linux 6.9+): other "
-        "processes' changes to our tables are repaired as they happen");
-    protection_ = "unavailable (the kernel lacks flags owner, persist: Linux 6.9+)";
-    return;
-  }
-  protect_ = true;
-  protection_ = "on";
-  spdlog::info(
-      "nftables tables protected by the kernel (`flags owner, persist`): only this "
-      "daemon can change them, and they stay in place when it exits");
-}
-
 void NodeDaemon::update_fast_path() {
   const bool nftables_mode = active_ != nullptr && active_->kind() == BackendKind::nftables;
   // Where the kernel has none, that was said once already and is all there is to say.
@@ -381,82 +256,6 @@ std::vector<std::string> NodeDaemon::warnings() const {
   for (const auto& [topic, warnings] : warnings_)
     all.insert(all.end(), warnings.begin(), warnings.end());
   return all;
-}
-
-void NodeDaemon::check_config_neighbours(const LoadedConfig& loaded) {
-  const auto as_list = [](std::optional<std::string> warning) {
-    return warning ? std::vector<std::string>{std::move(*warning)} : std::vector<std::string>{};
-  };
-  set_warnings("flanneld --ip-masq",
-               as_list(state::flanneld_ip_masq_warning(options_.config.subnet_file,
-                                                       loaded.subnet_env, loaded.node.options)));
-  set_warnings("mode", as_list(state::mode_mismatch_warning(loaded.mode, loaded.net_conf,
-                                                            options_.config.net_config_path)));
-}
-
-void NodeDaemon::neighbour_transactions(const std::vector<netlink::NftTransaction>& transactions) {
-  bool flanneld_wrote = false;
-  for (const auto& transaction : transactions) {
-    if (backends_.is_own(transaction)) continue;
-    for (const auto& table : transaction.touched_tables) {
-      if (table.name == "nat") survey_cni_masquerade_soon();
-    }
-    const auto written = flanneld_chain_written(transaction);
-    if (!written) continue;
-    flanneld_wrote = true;
-    set_warnings("flanneld nftables rules",
-                 {state::flanneld_nftables_writer_warning(
-                     committer_with_parent(transaction.pid, transaction.process_name), *written)});
-  }
-  if (!flanneld_wrote) return;
-  if (!config_ || active_ == nullptr) {
-    clean_others_pending_ = true;  // the first apply's cleanup takes them
-    return;
-  }
-  backends_.nftables().remove_flanneld_rules(*config_, [](const BackendResult& result) {
-    report_removed(flanneld_removed_rules(), result);
-  });
-}
-
-void NodeDaemon::note_flanneld_commands(const std::vector<netlink::NftTransaction>& transactions) {
-  if (active_ == nullptr || active_->kind() == BackendKind::nftables) return;
-  for (const auto& transaction : transactions) {
-    if (!transaction.touched_owned || transaction.touched.empty() || backends_.is_own(transaction))
-      continue;
-    const auto committer = committer_with_parent(transaction.pid, transaction.process_name);
-    if (!state::started_by_flanneld(committer)) continue;
-    set_warnings("flanneld iptables rules",
-                 {state::flanneld_iptables_writer_warning(committer, transaction.touched.front())});
-  }
-}
-
-void NodeDaemon::survey_cni_masquerade_soon() {
-  if (cni_survey_pending_) return;
-  cni_survey_pending_ = true;
-  cni_survey_timer_.expires_after(kCniSurveyDelay);
-  cni_survey_timer_.async_wait([this](const boost::system::error_code& error) {
-    if (error) return;
-    cni_survey_pending_ = false;
-    survey_cni_masquerade();
-  });
-}
-
-void NodeDaemon::survey_cni_masquerade() {
-  std::vector<std::string> chains;
-  try {
-    for (const auto family : {state::Family::ipv4, state::Family::ipv6}) {
-      for (const auto& chain : netlink::list_chain_names(command_socket_, family, "nat")) {
-        if (state::is_cni_masquerade_chain(chain))
-          chains.push_back(std::string(state::nft_family_name(family)) + " nat " + chain);
-      }
-    }
-  } catch (const netlink::NetlinkError& error) {
-    spdlog::debug("cannot list the nat tables' chains: {}", error.what());
-    return;
-  }
-  const auto warning = state::cni_masquerade_warning(chains);
-  set_warnings("cni masquerade",
-               warning ? std::vector<std::string>{*warning} : std::vector<std::string>{});
 }
 
 void NodeDaemon::arm_resync() {

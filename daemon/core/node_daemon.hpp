@@ -29,6 +29,7 @@
 #include "daemon/observe/control_server.hpp"
 #include "daemon/observe/health.hpp"
 #include "daemon/observe/http_server.hpp"
+#include "daemon/observe/node_snapshot.hpp"
 #include "netlink/nfnl_socket.hpp"
 #include "netlink/nft_probe.hpp"
 
@@ -81,7 +82,10 @@ class NodeDaemon {
   // Counts the CNI bridge plugin's masquerade chains in iptables-nft's nat tables, soon
   // (a burst of pods is one survey).
   void survey_cni_masquerade_soon();
+  // flanneld's tables and the nat tables' CNI-* chains (daemon/core/node_neighbours.cpp).
+  std::vector<netlink::WatchedTable> neighbour_tables();
   void survey_cni_masquerade();
+  // The kernel probes (daemon/core/node_kernel_probes.cpp).
   // Probes the kernel's flowtables once, when --flowtable asks for them.
   void probe_fast_path();
   // Probes `flags owner, persist` once, unless --protect=off.
@@ -98,16 +102,16 @@ class NodeDaemon {
   void reconciled(bool committed);
   // What the daemon has done so far, for STATUS= and the log.
   std::string activity() const;
-  // Everything `flannel-nftd status` shows, as JSON (daemon/core/node_status.cpp).
-  void status_document(ControlServer::Reply reply);
+  // The observers' answers (daemon/core/node_observers.cpp): one snapshot of the daemon,
+  // turned into the status document, /metrics and the health answers by daemon/observe/.
+  NodeSnapshot snapshot() const;
+  void answer_status(ControlServer::Reply reply);
   void start_control_socket();
-  // /metrics, /healthz, /readyz (daemon/core/node_metrics.cpp).
   std::string metrics_text();
   // Our tables as /metrics shows them: read again only once the last read is
   // kScrapedTablesMaxAge old, so scrapes at any rate cost the reactor one dump a second.
   const state::Ruleset& scraped_tables();
   HttpResponse http(const std::string& target);
-  HealthFacts health_facts() const;
   void start_http();
   bool in_sync() const;
   // A configuration that cannot be used: said once, the last good one stays in force.

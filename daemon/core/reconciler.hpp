@@ -16,40 +16,12 @@
 #include <string>
 
 #include "daemon/backends/backend.hpp"
-#include "daemon/observe/prometheus_text.hpp"
+#include "daemon/observe/node_snapshot.hpp"
 #include "netlink/nft_event.hpp"
 #include "state/config.hpp"
 #include "state/repair_budget.hpp"
 
 namespace fnft::daemon {
-
-struct ReconcilerStats {
-  std::uint64_t repairs = 0;                 // commits that undid someone else's change
-  std::uint64_t foreign_transactions = 0;    // touched our rules
-  std::uint64_t unrelated_transactions = 0;  // touched only other objects: decoded, nothing else
-  std::uint64_t failures = 0;                // applies that failed (and were retried)
-};
-
-// What /metrics exports of the reconciler, beyond ReconcilerStats.
-struct ReconcilerMetrics {
-  // Repairs by (ip_family "ipv4"/"ipv6"/"all", object "rule"/"chain"/"table"/...): what the
-  // commits they undid had touched.
-  std::map<std::pair<std::string, std::string>, std::uint64_t> repairs;
-  std::map<std::string, std::uint64_t> foreign_commits;  // by committing process name
-  // From receiving a foreign commit's NEWGEN to our repair commit acked.
-  Histogram repair_latency{latency_buckets()};
-  // Every apply, by reason: startup, config, event, resync.
-  std::map<std::string, Histogram> sync_seconds;
-  std::optional<std::chrono::system_clock::time_point> last_success;
-};
-
-// One repair, as `status` shows it.
-struct RepairRecord {
-  std::chrono::system_clock::time_point at;
-  std::string cause;  // "nft (pid 42): delrule ip flannel-nftd-ipv4 postrtg"
-  std::size_t changes = 0;
-  std::int64_t micros = 0;  // from the trigger to the acked commit
-};
 
 class Reconciler {
  public:
