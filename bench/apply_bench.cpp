@@ -19,13 +19,13 @@
 #include "bench/apply_methods.hpp"
 #include "bench/bench_config.hpp"
 #include "bench/bench_main.hpp"
-#include "bench/netns.hpp"
 #include "bench/report.hpp"
 #include "bench/stats.hpp"
 #include "daemon/process/child_process.hpp"
 #include "netlink/nfnl_socket.hpp"
 #include "netlink/nft_table_sync.hpp"
 #include "state/desired_ruleset.hpp"
+#include "testkit/network_namespace.hpp"
 
 namespace po = boost::program_options;
 
@@ -61,7 +61,7 @@ std::vector<ApplyMethod> selected(std::vector<ApplyMethod> all, const Options& o
 int run(const Options& options) {
   std::signal(SIGPIPE, SIG_IGN);  // a child may die of it; we must not
   const MachineInfo machine = machine_info();
-  enter_private_network_namespace();
+  testkit::enter_private_network_namespace();
 
   netlink::NfnlSocket socket;
   netlink::NftTableSync backend(socket);

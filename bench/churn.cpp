@@ -24,13 +24,13 @@ state::NftOperation churn_operation(Kind kind) {
 
 // Waits until the daemon's CPU time stops moving for 100 ms (it has drained its event
 // queue), at most 10 s.
-CpuTime settled_cpu_time(DaemonProcess& daemon) {
-  CpuTime previous = daemon.cpu_time();
+testkit::CpuTime settled_cpu_time(testkit::TrackedProcess& daemon) {
+  testkit::CpuTime previous = daemon.cpu_time();
   const auto deadline = Clock::now() + std::chrono::seconds(10);
   while (Clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    const CpuTime now = daemon.cpu_time();
-    if (now.runtime_ns == previous.runtime_ns) return now;
+    const testkit::CpuTime now = daemon.cpu_time();
+    if (now.runtime == previous.runtime) return now;
     previous = now;
   }
   return previous;
@@ -38,8 +38,8 @@ CpuTime settled_cpu_time(DaemonProcess& daemon) {
 
 }  // namespace
 
-ChurnResult run_churn(const RepairContext& context, DaemonProcess& daemon, const std::string& name,
-                      int transactions, std::chrono::microseconds gap) {
+ChurnResult run_churn(const RepairContext& context, testkit::TrackedProcess& daemon,
+                      const std::string& name, int transactions, std::chrono::microseconds gap) {
   const auto daemon_pid = static_cast<std::uint32_t>(daemon.pid());
   const std::uint32_t own_portid = context.command.portid();
   ChurnResult result;
@@ -93,7 +93,7 @@ ChurnResult run_churn(const RepairContext& context, DaemonProcess& daemon, const
   return result;
 }
 
-ChurnResult measure_idle(DaemonProcess& daemon, std::chrono::milliseconds duration) {
+ChurnResult measure_idle(testkit::TrackedProcess& daemon, std::chrono::milliseconds duration) {
   ChurnResult result;
   result.name = "idle";
   result.before = daemon.cpu_time();

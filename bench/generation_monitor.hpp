@@ -1,27 +1,17 @@
-// Timestamps nf_tables commits as a subscriber sees them: a netlink socket of its own
-// (NETLINK_NETFILTER, NFNLGRP_NFTABLES, kernel-assigned portid), read by a dedicated thread
-// that stamps each NEWGEN with CLOCK_MONOTONIC as soon as recvmsg returns it. The kernel
-// puts no receive timestamp on netlink messages (SO_TIMESTAMPNS yields no control message),
-// and a thread that does nothing but wait is the closest thing to one: the main thread is
-// busy reading its own acks when the events arrive.
+// Timestamps nf_tables commits as a subscriber sees them: NFNLGRP_NFTABLES read by a
+// testkit::NetlinkSubscriber, whose thread stamps each NEWGEN as soon as recv returns it
+// (the main thread is busy reading its own acks when the events arrive).
 #pragma once
 
-#include <sys/types.h>
-
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <memory>
 #include <mutex>
 #include <optional>
-#include <thread>
 
-#include "daemon/process/unique_fd.hpp"
-
-struct mnl_socket;
+#include "testkit/netlink_subscriber.hpp"
 
 namespace fnft::bench {
 
@@ -37,7 +27,7 @@ class GenerationMonitor {
   using Clock = std::chrono::steady_clock;
   using Predicate = std::function<bool(const GenerationEvent&)>;
 
-  // Subscribes at once and starts the reader thread.
+  // Subscribes at once (in the calling thread's network namespace) and starts reading.
   GenerationMonitor();
   ~GenerationMonitor();
   GenerationMonitor(const GenerationMonitor&) = delete;
@@ -51,22 +41,15 @@ class GenerationMonitor {
   // Consumes everything queued so far, passing each event to `visit`.
   void drain(const std::function<void(const GenerationEvent&)>& visit);
   // Events lost because the socket's buffer overflowed (ENOBUFS).
-  std::uint64_t overruns() const;
+  std::uint64_t overruns() const { return subscriber_.overruns(); }
 
  private:
-  void read_loop();
+  void received(std::span<const std::byte> datagram, Clock::time_point at);
 
-  struct MnlClose {
-    void operator()(mnl_socket* socket) const;
-  };
-  std::unique_ptr<mnl_socket, MnlClose> socket_;
-  UniqueFd wake_;                      // eventfd: wakes the reader thread for shutdown
-  std::atomic<bool> stopping_{false};  // checked at least every 100 ms as well
-  mutable std::mutex mutex_;
+  std::mutex mutex_;
   std::condition_variable arrived_;
   std::deque<GenerationEvent> events_;
-  std::uint64_t overruns_ = 0;
-  std::thread reader_;
+  testkit::NetlinkSubscriber subscriber_;  // last: its thread stops before the rest goes
 };
 
 }  // namespace fnft::bench

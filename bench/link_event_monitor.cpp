@@ -2,65 +2,37 @@
 
 #include <libmnl/libmnl.h>
 #include <linux/rtnetlink.h>
-#include <poll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "netlink/netlink_messages.hpp"
 
 namespace fnft::bench {
-namespace {
-
-// A 1000-veth burst is several thousand messages of a kilobyte or two.
-constexpr int kReceiveBufferBytes = 64 << 20;
-
-[[noreturn]] void fail(const std::string& what) {
-  throw std::runtime_error(what + ": " + std::strerror(errno));
-}
-
-}  // namespace
-
-void LinkEventMonitor::MnlClose::operator()(mnl_socket* socket) const {
-  mnl_socket_close(socket);
-}
 
 LinkEventMonitor::LinkEventMonitor(std::vector<state::DefaultRoute> default_routes)
-    : socket_(mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC)),
-      wake_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
-      default_routes_(std::move(default_routes)) {
-  if (!socket_) fail("link monitor: open a NETLINK_ROUTE socket");
-  if (!wake_.valid()) fail("link monitor: eventfd");
-  if (mnl_socket_bind(socket_.get(), RTMGRP_LINK, MNL_SOCKET_AUTOPID) < 0) {
-    fail("link monitor: bind to RTMGRP_LINK");
-  }
-  const int bytes = kReceiveBufferBytes;
-  const int fd = mnl_socket_get_fd(socket_.get());
-  if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) != 0) {
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
-  }
+    : default_routes_(std::move(default_routes)), subscriber_(NETLINK_ROUTE, {RTNLGRP_LINK}) {
   // The links there are now, so that a link event is known for what it changes.
-  std::vector<char> request(MNL_SOCKET_BUFFER_SIZE);
-  nlmsghdr* dump = mnl_nlmsg_put_header(request.data());
-  dump->nlmsg_type = RTM_GETLINK;
-  dump->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  auto* info = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(dump, sizeof(ifinfomsg)));
-  info->ifi_family = AF_UNSPEC;
-  if (mnl_socket_sendto(socket_.get(), dump, dump->nlmsg_len) < 0) fail("link monitor: dump");
-  reader_ = std::thread([this] { read_loop(); });
+  struct {
+    nlmsghdr header;
+    ifinfomsg info;
+  } dump{};
+  dump.header.nlmsg_len = sizeof dump;
+  dump.header.nlmsg_type = RTM_GETLINK;
+  dump.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  dump.info.ifi_family = AF_UNSPEC;
+  subscriber_.send(std::as_bytes(std::span(&dump, 1)));
+  subscriber_.start([this](std::span<const std::byte> datagram, Clock::time_point at) {
+    received(datagram, at);
+  });
 }
 
-LinkEventMonitor::~LinkEventMonitor() {
-  stopping_ = true;
-  const std::uint64_t one = 1;
-  [[maybe_unused]] const ssize_t written = ::write(wake_.get(), &one, sizeof one);
-  reader_.join();
+LinkEventMonitor::~LinkEventMonitor() = default;
+
+void LinkEventMonitor::received(std::span<const std::byte> datagram, Clock::time_point at) {
+  netlink::NetlinkMessages messages(datagram);
+  while (const nlmsghdr* message = messages.next()) handle(message, at);
 }
 
 std::optional<LinkEventMonitor::Clock::time_point> LinkEventMonitor::last_device_set_change()
@@ -101,35 +73,6 @@ void LinkEventMonitor::handle(const nlmsghdr* message, Clock::time_point receive
   if (devices == devices_) return;
   devices_ = std::move(devices);
   last_change_ = received;
-}
-
-void LinkEventMonitor::read_loop() {
-  const int fd = mnl_socket_get_fd(socket_.get());
-  std::vector<char> buffer(256 * 1024);
-  while (!stopping_) {
-    pollfd fds[2] = {{fd, POLLIN, 0}, {wake_.get(), POLLIN, 0}};
-    if (::poll(fds, 2, 100) < 0) {
-      if (errno == EINTR) continue;
-      return;
-    }
-    if (fds[1].revents != 0) return;
-    for (;;) {
-      const ssize_t n = ::recv(fd, buffer.data(), buffer.size(), MSG_DONTWAIT);
-      const auto received = Clock::now();
-      if (n < 0) {
-        if (errno == ENOBUFS) {
-          ++overruns_;
-          continue;
-        }
-        break;
-      }
-      netlink::NetlinkMessages messages(
-          std::as_bytes(std::span(buffer.data(), static_cast<std::size_t>(n))));
-      while (const nlmsghdr* message = messages.next()) {
-        handle(message, received);
-      }
-    }
-  }
 }
 
 }  // namespace fnft::bench

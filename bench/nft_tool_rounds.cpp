@@ -31,7 +31,7 @@ std::string first_line(const std::string& text) {
 }  // namespace
 
 NftToolSamples measure_nft_tool(const RepairContext& context, const NftToolMutation& mutation,
-                                DaemonProcess& daemon, const RepairSettings& settings,
+                                testkit::TrackedProcess& daemon, const RepairSettings& settings,
                                 bool protect) {
   NftToolSamples samples;
   samples.name = mutation.name;
@@ -51,8 +51,7 @@ NftToolSamples measure_nft_tool(const RepairContext& context, const NftToolMutat
     const auto nft_pid = static_cast<std::uint32_t>(nft.pid());
     const daemon::ChildResult result = nft.wait();
     if (!daemon.running()) {
-      throw std::runtime_error("flannel-nftd " + daemon.exit_description() + " during " +
-                               mutation.name);
+      throw std::runtime_error("flannel-nftd " + daemon.exit_status() + " during " + mutation.name);
     }
     if (protect) {
       if (!result.ok()) {

@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "bench/daemon_process.hpp"
 #include "bench/nft_tool_mutations.hpp"
 #include "bench/repair_context.hpp"
 #include "bench/repair_latency.hpp"
+#include "testkit/tracked_process.hpp"
 
 namespace fnft::bench {
 
@@ -38,7 +38,7 @@ std::string nft_tool_table(const std::vector<NftToolSamples>& phases);
 nlohmann::json nft_tool_json(const std::vector<NftToolSamples>& phases);
 
 NftToolSamples measure_nft_tool(const RepairContext& context, const NftToolMutation& mutation,
-                                DaemonProcess& daemon, const RepairSettings& settings,
+                                testkit::TrackedProcess& daemon, const RepairSettings& settings,
                                 bool protect);
 
 }  // namespace fnft::bench

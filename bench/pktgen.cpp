@@ -10,6 +10,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "testkit/network_namespace.hpp"
+
 namespace fnft::bench {
 namespace {
 
@@ -32,8 +34,8 @@ void command(const std::string& file, const std::string& words) {
 
 }  // namespace
 
-double pktgen_send(const NamedNamespace& ns, const PktgenFlow& flow, long count) {
-  const InsideNamespace inside(ns);
+double pktgen_send(const std::string& ns, const PktgenFlow& flow, long count) {
+  const testkit::InNamespace inside(ns);
   const std::string root = "/proc/thread-self/net/pktgen/";
   command(root + "kpktgend_0", "rem_device_all");
   command(root + "kpktgend_0", "add_device " + flow.device);

@@ -5,8 +5,6 @@
 
 #include <string>
 
-#include "bench/netns.hpp"
-
 namespace fnft::bench {
 
 struct PktgenFlow {
@@ -19,8 +17,8 @@ struct PktgenFlow {
   int frame_bytes = 64;
 };
 
-// Sends `count` frames of `flow` from `ns`; returns how long pktgen took, in microseconds.
-// Throws std::runtime_error when pktgen is missing or refuses.
-double pktgen_send(const NamedNamespace& ns, const PktgenFlow& flow, long count);
+// Sends `count` frames of `flow` from namespace `ns`; returns how long pktgen took, in
+// microseconds. Throws std::runtime_error when pktgen is missing or refuses.
+double pktgen_send(const std::string& ns, const PktgenFlow& flow, long count);
 
 }  // namespace fnft::bench

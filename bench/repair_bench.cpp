@@ -5,6 +5,9 @@
 // daemon inherits the namespace), and plays the other processes itself on a netlink socket
 // of its own. Prints tables and writes bench/results/repair.md and repair.json.
 // Not a test: it asserts nothing about the numbers.
+//
+// Over 400 lines: the program's options, its phases in order and their hand-off to the report;
+// each phase's work is in its own file (repair_latency, churn, nft_tool_rounds, repair_report).
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -24,12 +27,9 @@
 #include "bench/bench_config.hpp"
 #include "bench/bench_main.hpp"
 #include "bench/churn.hpp"
-#include "bench/daemon_log.hpp"
-#include "bench/daemon_process.hpp"
 #include "bench/generation_monitor.hpp"
 #include "bench/metrics_scraper.hpp"
 #include "bench/mutations.hpp"
-#include "bench/netns.hpp"
 #include "bench/nft_tool_mutations.hpp"
 #include "bench/nft_tool_rounds.hpp"
 #include "bench/repair_context.hpp"
@@ -43,6 +43,9 @@
 #include "state/config_parse.hpp"
 #include "state/desired_ruleset.hpp"
 #include "state/nft_text.hpp"
+#include "testkit/daemon_log.hpp"
+#include "testkit/network_namespace.hpp"
+#include "testkit/tracked_process.hpp"
 
 namespace po = boost::program_options;
 
@@ -94,7 +97,8 @@ bool daemon_has_budget_options(const std::string& daemon) {
 }
 
 // Every mutation by the real `nft`, `tool_iterations` rounds each.
-std::vector<NftToolSamples> measure_nft_tools(const RepairContext& context, DaemonProcess& daemon,
+std::vector<NftToolSamples> measure_nft_tools(const RepairContext& context,
+                                              testkit::TrackedProcess& daemon,
                                               RepairSettings settings, int iterations,
                                               bool protect) {
   settings.iterations = iterations;
@@ -160,11 +164,14 @@ void set_nice(int nice) {
 }
 
 // Starts the daemon and waits for its first commit.
-std::unique_ptr<DaemonProcess> start_daemon(const Options& options,
-                                            const std::vector<std::string>& args,
-                                            const std::filesystem::path& log_file,
-                                            GenerationMonitor& monitor) {
-  auto daemon = std::make_unique<DaemonProcess>(options.daemon, args, log_file);
+std::unique_ptr<testkit::TrackedProcess> start_daemon(const Options& options,
+                                                      const std::vector<std::string>& args,
+                                                      const std::filesystem::path& log_file,
+                                                      GenerationMonitor& monitor) {
+  std::vector<std::string> argv{options.daemon};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto daemon = std::make_unique<testkit::TrackedProcess>(std::move(argv), log_file.string(),
+                                                          SIGTERM, testkit::OutputFile::append);
   const auto daemon_pid = static_cast<std::uint32_t>(daemon->pid());
   const auto first =
       monitor.wait_for([&](const GenerationEvent& event) { return event.pid == daemon_pid; },
@@ -172,7 +179,7 @@ std::unique_ptr<DaemonProcess> start_daemon(const Options& options,
   if (!first || !daemon->running()) {
     throw std::runtime_error(
         "flannel-nftd did not apply its tables within 10 s (" +
-        (daemon->running() ? std::string("still running") : daemon->exit_description()) +
+        (daemon->running() ? std::string("still running") : daemon->exit_status()) +
         "); its log:\n" + tail_of_log(log_file, 20));
   }
   return daemon;
@@ -192,7 +199,7 @@ int run(const Options& options) {
                   : unlimited_budget   ? std::chrono::milliseconds(0)
                                        : kBudgetPace;
 
-  enter_private_network_namespace();
+  testkit::enter_private_network_namespace();
   TempDir files("fnft-bench-repair-");
   const std::string subnet_env = dual_stack_subnet_env();
   const std::string net_conf = dual_stack_net_conf_json();
@@ -247,16 +254,16 @@ int run(const Options& options) {
             << "\n";
 
   const auto started_daemon = start_daemon(options, daemon_args, log_file, monitor);
-  DaemonProcess& daemon = *started_daemon;
+  testkit::TrackedProcess& daemon = *started_daemon;
 
   std::vector<RepairSamples> results;
   std::vector<std::vector<double>> daemon_micros;  // per mutation, from its log at info
   const auto started = Clock::now();
   for (const auto& mutation : mutations) {
     const auto phase_start = Clock::now();
-    const auto log_start = log_size(log_file);
+    const auto log_start = testkit::log_size(log_file);
     results.push_back(measure_repairs(context, mutation, daemon, settings));
-    daemon_micros.push_back(repair_commit_micros(log_file, log_start));
+    daemon_micros.push_back(testkit::repair_commit_micros(log_file, log_start));
     const Summary summary = summarize(results.back().latency_us);
     std::cout << "  " << mutation.name << ": p50 " << us(summary.median) << " us, p99 "
               << us(summary.p99) << " us, " << results.back().timeouts << " timeouts ("
@@ -268,7 +275,7 @@ int run(const Options& options) {
   if (options.scrape_iterations > 0) {
     RepairSettings scraped = settings;
     scraped.iterations = options.scrape_iterations;
-    const auto log_start = log_size(log_file);
+    const auto log_start = testkit::log_size(log_file);
     MetricsScraper scraper(kMetricsAddress, kMetricsPort);
     RepairSamples samples = measure_repairs(context, mutations.front(), daemon, scraped);
     const long failed = scraper.failed();
@@ -279,7 +286,7 @@ int run(const Options& options) {
     std::cout << "  " << samples.name << ": p50 " << us(summary.median) << " us, p90 "
               << us(summary.p90) << " us, p99 " << us(summary.p99) << " us\n";
     results.push_back(std::move(samples));
-    daemon_micros.push_back(repair_commit_micros(log_file, log_start));
+    daemon_micros.push_back(testkit::repair_commit_micros(log_file, log_start));
   }
   std::vector<NftToolSamples> tool_phases;
   if (options.tool_iterations > 0) {
@@ -295,7 +302,7 @@ int run(const Options& options) {
     churn.push_back(run_churn(context, daemon, "paced", options.churn_transactions,
                               std::chrono::microseconds(options.churn_gap_us)));
   }
-  const Memory memory = daemon.memory();
+  const testkit::Memory memory = daemon.memory();
   const std::string daemon_exit = daemon.stop();
 
   RepairSettings reference_settings = settings;
@@ -328,7 +335,7 @@ int run(const Options& options) {
     }
   }
   const std::size_t log_lines = count_lines(log_file);
-  const std::vector<std::string> complaints = warnings_and_errors(log_file);
+  const std::vector<std::string> complaints = testkit::warnings_and_errors(log_file);
 
   RepairRun outcome;
   outcome.machine = machine;

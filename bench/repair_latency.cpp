@@ -83,7 +83,7 @@ void record(const Round& round, RepairSamples& samples) {
 }  // namespace
 
 RepairSamples measure_repairs(const RepairContext& context, const Mutation& mutation,
-                              DaemonProcess& daemon, const RepairSettings& settings) {
+                              testkit::TrackedProcess& daemon, const RepairSettings& settings) {
   RepairSamples samples;
   samples.name = mutation.name;
   samples.nft_command = mutation.nft_command;
@@ -97,8 +97,7 @@ RepairSamples measure_repairs(const RepairContext& context, const Mutation& muta
     const Round round = run_round(context, snapshot, mutation.operations(snapshot.ruleset),
                                   is_repair, {}, settings.timeout, samples);
     if (!daemon.running()) {
-      throw std::runtime_error("flannel-nftd " + daemon.exit_description() + " during " +
-                               mutation.name);
+      throw std::runtime_error("flannel-nftd " + daemon.exit_status() + " during " + mutation.name);
     }
     if (!round.foreign) {
       throw std::runtime_error(mutation.name + ": the monitor never saw our own commit");

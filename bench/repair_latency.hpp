@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "bench/daemon_process.hpp"
 #include "bench/mutations.hpp"
 #include "bench/repair_context.hpp"
+#include "testkit/tracked_process.hpp"
 
 namespace fnft::bench {
 
@@ -43,7 +43,7 @@ struct RepairSamples {
 
 // Mutates, waits for the daemon's repair, verifies the tables, `settings.iterations` times.
 RepairSamples measure_repairs(const RepairContext& context, const Mutation& mutation,
-                              DaemonProcess& daemon, const RepairSettings& settings);
+                              testkit::TrackedProcess& daemon, const RepairSettings& settings);
 
 // The reference: no daemon; the benchmark itself runs `nft -f -` with `restore_text` the
 // moment its own `delete table` is acked, i.e. an nft-based agent with zero detection delay.

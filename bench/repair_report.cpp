@@ -75,9 +75,11 @@ RepairReport make_report(const RepairRun& run) {
                      "per 1000 tx, ms", "utime+stime ms", "daemon commits", "lost"});
   for (const auto& phase : run.cpu) {
     const double runtime_ms =
-        static_cast<double>(phase.after.runtime_ns - phase.before.runtime_ns) / 1e6;
-    const double ticks_ms = static_cast<double>(phase.after.ticks - phase.before.ticks) *
-                            phase.after.tick_seconds * 1000.0;
+        static_cast<double>((phase.after.runtime - phase.before.runtime).count()) / 1e6;
+    const double ticks_ms =
+        static_cast<double>(
+            (phase.after.user_plus_system - phase.before.user_plus_system).count()) /
+        1000.0;
     const std::string name =
         phase.gap.count() == 0
             ? phase.name

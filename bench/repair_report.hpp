@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "bench/churn.hpp"
-#include "bench/daemon_process.hpp"
 #include "bench/repair_latency.hpp"
 #include "bench/report.hpp"
+#include "testkit/tracked_process.hpp"
 
 namespace fnft::bench {
 
@@ -26,7 +26,7 @@ struct RepairRun {
   std::vector<RepairSamples> latency;              // the mutations, then the nft reference
   std::vector<std::vector<double>> daemon_micros;  // per mutation: the daemon's logged time
   std::vector<ChurnResult> cpu;
-  Memory memory;
+  testkit::Memory memory;
   std::uint64_t monitor_overruns = 0;
   std::string daemon_exit;
   std::size_t log_lines = 0;

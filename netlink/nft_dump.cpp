@@ -35,10 +35,6 @@ struct FoundTable {
   std::optional<std::uint32_t> owner_portid;
 };
 
-std::string family_name(state::Family family) {
-  return std::string(state::nft_family_name(family));
-}
-
 bool owns(const std::vector<state::OwnedTable>& owned, state::Family family,
           const std::string& name) {
   return std::any_of(owned.begin(), owned.end(), [&](const state::OwnedTable& table) {
@@ -82,7 +78,7 @@ bool dump_owned_tables(NfnlSocket& socket, state::Family family,
   alignas(nlmsghdr) char buffer[kRequestBufferBytes];
   nlmsghdr* request =
       nftnl_nlmsg_build_hdr(buffer, NFT_MSG_GETTABLE, nfproto_of(family), NLM_F_DUMP, 0);
-  const std::string what = "list tables " + family_name(family);
+  const std::string what = "list tables " + std::string(state::nft_family_name(family));
   return socket.dump(request, what, [&](const nlmsghdr* reply) {
     FoundTable found = decode_found_table(reply, what, socket.portid());
     if (owns(owned, family, found.table.name)) tables.push_back(std::move(found));
@@ -118,7 +114,8 @@ void get_owned_tables(NfnlSocket& socket, state::Family family,
     if (wanted.family != family) continue;
     const NftnlTable filter = make_table();
     nftnl_table_set_str(filter.get(), NFTNL_TABLE_NAME, wanted.name.c_str());
-    const std::string what = "list table " + family_name(family) + " " + wanted.name;
+    const std::string what =
+        "list table " + std::string(state::nft_family_name(family)) + " " + wanted.name;
     get_one(
         socket, NFT_MSG_GETTABLE, family, what,
         [&](nlmsghdr* request) { nftnl_table_nlmsg_build_payload(request, filter.get()); },
@@ -151,7 +148,7 @@ bool dump_chains(NfnlSocket& socket, state::Family family, std::vector<FoundTabl
   alignas(nlmsghdr) char buffer[kRequestBufferBytes];
   nlmsghdr* request =
       nftnl_nlmsg_build_hdr(buffer, NFT_MSG_GETCHAIN, nfproto_of(family), NLM_F_DUMP, 0);
-  const std::string what = "list chains " + family_name(family);
+  const std::string what = "list chains " + std::string(state::nft_family_name(family));
   return socket.dump(request, what, [&](const nlmsghdr* reply) {
     keep_chain(parse_chain(reply, what).get(), tables);
   });
@@ -170,7 +167,8 @@ void confirm_expected_chains(NfnlSocket& socket, std::vector<FoundTable>& tables
       const NftnlChain filter = make_chain();
       nftnl_chain_set_str(filter.get(), NFTNL_CHAIN_TABLE, found.table.name.c_str());
       nftnl_chain_set_str(filter.get(), NFTNL_CHAIN_NAME, chain.name.c_str());
-      const std::string what = "list chain " + family_name(found.table.family) + " " +
+      const std::string what = "list chain " +
+                               std::string(state::nft_family_name(found.table.family)) + " " +
                                found.table.name + " " + chain.name;
       get_one(
           socket, NFT_MSG_GETCHAIN, found.table.family, what,
@@ -190,8 +188,9 @@ bool dump_flowtables(NfnlSocket& socket, std::vector<FoundTable>& tables) {
     const NftnlFlowtable filter = make_flowtable();
     nftnl_flowtable_set_str(filter.get(), NFTNL_FLOWTABLE_TABLE, found.table.name.c_str());
     nftnl_flowtable_nlmsg_build_payload(request, filter.get());
-    const std::string what =
-        "list flowtables " + family_name(found.table.family) + " " + found.table.name;
+    const std::string what = "list flowtables " +
+                             std::string(state::nft_family_name(found.table.family)) + " " +
+                             found.table.name;
     consistent &= socket.dump(request, what, [&](const nlmsghdr* reply) {
       const NftnlFlowtable flowtable = make_flowtable();
       if (!parse_checked(reply, flowtable.get())) throw parse_failure(what);
@@ -213,8 +212,8 @@ bool dump_rules(NfnlSocket& socket, state::Table& table, bool& complete) {
   const NftnlRule filter = make_rule();
   nftnl_rule_set_str(filter.get(), NFTNL_RULE_TABLE, table.name.c_str());
   nftnl_rule_nlmsg_build_payload(request, filter.get());
-  const std::string what =
-      "list table " + family_name(table.family) + " " + table.name + " (rules)";
+  const std::string what = "list table " + std::string(state::nft_family_name(table.family)) + " " +
+                           table.name + " (rules)";
   std::vector<std::size_t> not_decoded(table.chains.size(), 0);
   const bool consistent = socket.dump(request, what, [&](const nlmsghdr* reply) {
     const RuleLocation location = rule_message_location(reply);

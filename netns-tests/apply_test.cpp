@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "netns-tests/netns_fixture.hpp"
+#include "netns-tests/nft_listing.hpp"
 #include "netns-tests/traffic.hpp"
 
 namespace fnft::netns_test {

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "netns-tests/netns_node.hpp"
+#include "netns-tests/testkit.hpp"
 
 namespace fnft::netns_test {
 
@@ -32,7 +32,7 @@ struct FlannelCniInputs {
   std::optional<bool> delegate_ip_masq;
 };
 
-// The README's recipe on the test node's networks (netns_node.hpp): flanneld with
+// The README's recipe on the test node's networks (testkit/flannel_node.hpp): flanneld with
 // --ip-masq=false (FLANNEL_IPMASQ=false) and the delegate's "ipMasq": false, or the delegate
 // as kube-flannel.yml ships it when `delegate_ip_masq` is unset.
 FlannelCniInputs test_node_cni_inputs(const std::string& ipv4_lease, const std::string& ipv6_lease,

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "netns-tests/nft_listing.hpp"
 #include "netns-tests/traffic.hpp"
 
 namespace fnft::netns_test {
@@ -126,7 +127,7 @@ std::string iptables_tool(const std::string& backend, Family family, const std::
   return (family == Family::ipv4 ? "iptables-" : "ip6tables-") + backend + suffix;
 }
 
-std::string target_name(const testing::TestParamInfo<Target>& info) {
+std::string mutated_family_name(const testing::TestParamInfo<MutatedFamily>& info) {
   return to_string(info.param.stack) +
          (info.param.stack == Stack::dual ? "_" + to_string(info.param.family) : std::string());
 }

@@ -123,14 +123,14 @@ class DaemonParamTest : public DaemonTest, public testing::WithParamInterface<Pa
 
 // A family of a node's stack that a test mutates: IPv4 on an IPv4 node, IPv6 on a
 // dual-stack node (where the other family's table must stay intact as well).
-struct Target {
+struct MutatedFamily {
   Stack stack;
   Family family;
 };
-inline const auto kTargets =
-    testing::Values(Target{Stack::ipv4, Family::ipv4}, Target{Stack::dual, Family::ipv6});
-std::string target_name(const testing::TestParamInfo<Target>& info);
-inline void PrintTo(Target target, std::ostream* out) {
+inline const auto kMutatedFamilies = testing::Values(MutatedFamily{Stack::ipv4, Family::ipv4},
+                                                     MutatedFamily{Stack::dual, Family::ipv6});
+std::string mutated_family_name(const testing::TestParamInfo<MutatedFamily>& info);
+inline void PrintTo(MutatedFamily target, std::ostream* out) {
   *out << to_string(target.stack) << "/" << to_string(target.family);
 }
 

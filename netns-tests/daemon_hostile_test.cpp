@@ -3,6 +3,8 @@
 // runs only the system's own programs, stays the only daemon of its namespace, says once
 // what blocks it, and keeps repairing through floods and churn. Each test ends by checking
 // that the reactor still turns: a rule deleted then is put back.
+//
+// Over 400 lines: one suite, one fixture; each test is one hostile neighbour.
 #include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <netinet/in.h>
@@ -24,7 +26,7 @@
 #include <thread>
 
 #include "netns-tests/daemon_fixture.hpp"
-#include "netns-tests/in_namespace.hpp"
+#include "netns-tests/testkit.hpp"
 
 namespace fnft::netns_test {
 namespace {

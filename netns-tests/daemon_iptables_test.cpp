@@ -17,7 +17,7 @@ using testing::Not;
 
 struct IptablesCase {
   std::string backend;  // "nft" or "legacy"
-  Target target;
+  MutatedFamily target;
 };
 
 void PrintTo(const IptablesCase& param, std::ostream* out) {
@@ -26,7 +26,7 @@ void PrintTo(const IptablesCase& param, std::ostream* out) {
 }
 
 std::string case_name(const testing::TestParamInfo<IptablesCase>& info) {
-  const Target& target = info.param.target;
+  const MutatedFamily& target = info.param.target;
   return info.param.backend + "_" + to_string(target.stack) +
          (target.stack == Stack::dual ? "_" + to_string(target.family) : std::string());
 }

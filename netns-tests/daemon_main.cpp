@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include "netns-tests/netns_node.hpp"
+#include "netns-tests/testkit.hpp"
 
 int main(int argc, char** argv) {
   testing::InitGoogleTest(&argc, argv);

@@ -11,10 +11,10 @@
 namespace fnft::netns_test {
 namespace {
 
-class DaemonRepairTest : public DaemonParamTest<Target> {
+class DaemonRepairTest : public DaemonParamTest<MutatedFamily> {
  protected:
   void SetUp() override {
-    DaemonParamTest<Target>::SetUp();
+    DaemonParamTest<MutatedFamily>::SetUp();
     if (IsSkipped()) return;
     make_daemon_node(GetParam().stack);
     start_daemon();
@@ -142,7 +142,7 @@ TEST_P(DaemonRepairTest, RemovesForeignObjectsFromOurTable) {
       << report();
 }
 
-INSTANTIATE_TEST_SUITE_P(Targets, DaemonRepairTest, kTargets, target_name);
+INSTANTIATE_TEST_SUITE_P(Families, DaemonRepairTest, kMutatedFamilies, mutated_family_name);
 
 }  // namespace
 }  // namespace fnft::netns_test

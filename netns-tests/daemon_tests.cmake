@@ -12,8 +12,7 @@ target_link_libraries(netlink_spoofer PRIVATE PkgConfig::MNL fnft_warnings)
 
 add_executable(netns_daemon_tests
   ${CMAKE_CURRENT_LIST_DIR}/daemon_main.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/process.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/netns_node.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/nft_listing.cpp
   ${CMAKE_CURRENT_LIST_DIR}/traffic.cpp
   ${CMAKE_CURRENT_LIST_DIR}/daemon_process.cpp
   ${CMAKE_CURRENT_LIST_DIR}/daemon_fixture.cpp
@@ -36,7 +35,7 @@ add_executable(netns_daemon_tests
 )
 target_include_directories(netns_daemon_tests PRIVATE ${PROJECT_SOURCE_DIR})
 # fnft_netlink: table_flags.cpp reads `flags persist`, which Debian 12's nft cannot print.
-target_link_libraries(netns_daemon_tests PRIVATE fnft_netlink fnft_warnings GTest::gtest
+target_link_libraries(netns_daemon_tests PRIVATE fnft_testkit fnft_netlink fnft_warnings GTest::gtest
                       GTest::gmock nlohmann_json::nlohmann_json)
 target_compile_definitions(netns_daemon_tests PRIVATE
   FNFT_BINARY="$<TARGET_FILE:flannel-nftd>"
@@ -58,8 +57,7 @@ gtest_discover_tests(netns_daemon_tests DISCOVERY_MODE PRE_TEST NO_PRETTY_VALUES
 # kernel no longer has.
 add_executable(netns_fast_path_tests
   ${CMAKE_CURRENT_LIST_DIR}/daemon_main.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/process.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/netns_node.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/nft_listing.cpp
   ${CMAKE_CURRENT_LIST_DIR}/traffic.cpp
   ${CMAKE_CURRENT_LIST_DIR}/daemon_process.cpp
   ${CMAKE_CURRENT_LIST_DIR}/daemon_fixture.cpp
@@ -68,7 +66,7 @@ add_executable(netns_fast_path_tests
   ${CMAKE_CURRENT_LIST_DIR}/link_watcher_test.cpp
 )
 target_include_directories(netns_fast_path_tests PRIVATE ${PROJECT_SOURCE_DIR})
-target_link_libraries(netns_fast_path_tests PRIVATE fnft_daemon fnft_warnings GTest::gtest
+target_link_libraries(netns_fast_path_tests PRIVATE fnft_testkit fnft_daemon fnft_warnings GTest::gtest
                       GTest::gmock nlohmann_json::nlohmann_json)
 target_compile_definitions(netns_fast_path_tests PRIVATE
   FNFT_BINARY="$<TARGET_FILE:flannel-nftd>"

@@ -50,6 +50,9 @@
 //
 // Every command goes to stdout as "$ argv" (with its stdin indented below) and "-> exit N";
 // flanneld's log lines go to stderr.
+//
+// Over 400 lines: a standalone program that follows flanneld's source function by function;
+// its order is flanneld's, cited as it goes.
 #include <arpa/inet.h>
 #include <sys/prctl.h>
 
@@ -68,11 +71,11 @@
 #include <thread>
 #include <vector>
 
-#include "netns-tests/process.hpp"
+#include "testkit/programs.hpp"
 
 namespace {
 
-using fnft::netns_test::RunResult;
+using fnft::testkit::RunResult;
 using Argv = std::vector<std::string>;
 
 std::atomic<bool> stopping{false};
@@ -90,7 +93,7 @@ RunResult command(const Argv& argv, const std::string& input = {}) {
     std::istringstream lines(input);
     for (std::string text; std::getline(lines, text);) std::cout << "    " << text << "\n";
   }
-  RunResult result = fnft::netns_test::run(argv, input, std::chrono::seconds(60));
+  RunResult result = fnft::testkit::run(argv, input, std::chrono::seconds(60));
   std::cout << "-> exit " << result.exit_code << std::endl;
   return result;
 }

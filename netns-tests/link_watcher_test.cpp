@@ -10,8 +10,8 @@
 #include <algorithm>
 #include <thread>
 
-#include "netns-tests/in_namespace.hpp"
 #include "netns-tests/netns_fixture.hpp"
+#include "netns-tests/testkit.hpp"
 
 namespace fnft::netns_test {
 namespace {

@@ -7,7 +7,7 @@
 #include <memory>
 #include <ostream>
 
-#include "netns-tests/netns_node.hpp"
+#include "netns-tests/testkit.hpp"
 
 namespace fnft::netns_test {
 

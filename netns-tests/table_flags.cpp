@@ -11,8 +11,7 @@
 #include "netlink/netlink_error.hpp"
 #include "netlink/nfnl_socket.hpp"
 #include "netlink/nft_probe.hpp"
-#include "netns-tests/in_namespace.hpp"
-#include "netns-tests/netns_node.hpp"
+#include "netns-tests/testkit.hpp"
 
 namespace fnft::netns_test {
 

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "netns-tests/netns_node.hpp"
-#include "netns-tests/process.hpp"
+#include "netns-tests/testkit.hpp"
+#include "testkit/programs.hpp"
 
 namespace fnft::netns_test {
 

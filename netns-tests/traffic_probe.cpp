@@ -16,6 +16,8 @@
 //
 // Servers print "ready" on stderr once bound, so a test starts its client only then.
 // Exit codes: 0 success, 1 nothing (or not everything) came back in time, 2 usage/setup error.
+//
+// Over 400 lines: a standalone program (it runs inside the namespaces), one command per job.
 #include <arpa/inet.h>
 #include <netinet/icmp6.h>
 #include <netinet/in.h>

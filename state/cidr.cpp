@@ -10,6 +10,18 @@ std::string_view nft_family_name(Family family) {
   return family == Family::ipv4 ? "ip" : "ip6";
 }
 
+std::string_view family_name(Family family) {
+  return family == Family::ipv4 ? "IPv4" : "IPv6";
+}
+
+std::string_view family_label(Family family) {
+  return family == Family::ipv4 ? "ipv4" : "ipv6";
+}
+
+std::string_view iptables_family_tool(Family family) {
+  return family == Family::ipv4 ? "iptables" : "ip6tables";
+}
+
 std::array<std::uint8_t, 16> Cidr::mask() const {
   std::array<std::uint8_t, 16> bytes{};
   unsigned remaining = prefix_length;

@@ -11,8 +11,15 @@ namespace fnft::state {
 
 enum class Family : std::uint8_t { ipv4, ipv6 };
 
+// Every way a family is written, in one place:
 // "ip" / "ip6": the nft family keyword and the match prefix ("ip saddr", "ip6 saddr").
 std::string_view nft_family_name(Family family);
+// "IPv4" / "IPv6": in messages for people.
+std::string_view family_name(Family family);
+// "ipv4" / "ipv6": metric labels, conntrack's -f, the repair counters.
+std::string_view family_label(Family family);
+// "iptables" / "ip6tables": the tools' prefix.
+std::string_view iptables_family_tool(Family family);
 
 struct Cidr {
   Family family = Family::ipv4;

@@ -71,10 +71,6 @@ std::string uppercase(std::string_view text) {
   return out;
 }
 
-std::string_view family_name(Family family) {
-  return family == Family::ipv4 ? "IPv4" : "IPv6";
-}
-
 std::string cidr_expectation(const CidrSpec& spec) {
   return "an " + std::string(family_name(spec.family)) + " CIDR, e.g. " + std::string(spec.example);
 }

@@ -24,7 +24,6 @@ std::string shown_json(const nlohmann::json& value);
 [[noreturn]] void fail(std::string_view message);
 std::string lowercase(std::string_view text);
 std::string uppercase(std::string_view text);
-std::string_view family_name(Family family);
 
 enum class CidrRole { network, lease };
 

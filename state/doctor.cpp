@@ -95,7 +95,7 @@ void judge_base_chains(const NodeReading& node, std::vector<Finding>& findings) 
   }
 }
 
-std::string saved_chains_of(const BackendContents& contents, const std::string& prefix,
+std::string saved_chains_of(const IptablesContents& contents, const std::string& prefix,
                             bool masquerading_only) {
   std::string found;
   for (const auto& family : contents.families) {
@@ -116,8 +116,8 @@ std::string saved_chains_of(const BackendContents& contents, const std::string& 
 }
 
 void judge_iptables(const NodeReading& node, std::vector<Finding>& findings) {
-  const std::string in_legacy = other_backend_warning(IptablesBackend::nft, node.iptables_legacy);
-  const std::string in_nft = other_backend_warning(IptablesBackend::legacy, node.iptables_nft);
+  const std::string in_legacy = other_iptables_warning(IptablesVariant::nft, node.iptables_legacy);
+  const std::string in_nft = other_iptables_warning(IptablesVariant::legacy, node.iptables_nft);
   if (!in_legacy.empty() && !in_nft.empty()) {
     findings.push_back(
         {Severity::error,

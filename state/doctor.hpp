@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "state/config.hpp"
-#include "state/iptables_backend_choice.hpp"
+#include "state/iptables_variant.hpp"
 
 namespace fnft::state {
 
@@ -39,8 +39,8 @@ struct NodeReading {
   std::optional<NodeConfig> config;           // absent: the config files could not be used
   std::string config_problem;                 // why, when absent
   std::vector<ForeignBaseChain> base_chains;  // every base chain but our own tables'
-  BackendContents iptables_nft;
-  BackendContents iptables_legacy;
+  IptablesContents iptables_nft;
+  IptablesContents iptables_legacy;
   std::optional<bool> flanneld_ip_masq;  // FLANNEL_IPMASQ in subnet.env
   std::string subnet_file;
   std::optional<int> ip_forward;               // net.ipv4.ip_forward

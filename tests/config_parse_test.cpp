@@ -1,3 +1,5 @@
+// Over 400 lines: one suite for one parser, every field of subnet.env and net-conf.json with
+// its refusals, so each message a user can meet is pinned down here.
 #include "state/config_parse.hpp"
 
 #include <gtest/gtest.h>

@@ -146,7 +146,7 @@ TEST(MetricsPage, ExportsEachChainsRulesAndEachCountedRule) {
   const std::string page = metrics_page(running_node(), &tables);
   int counted = 0;
   for (const auto& table : tables.tables) {
-    const std::string family = table.family == state::Family::ipv4 ? "ipv4" : "ipv6";
+    const std::string family(state::family_label(table.family));
     for (const auto& chain : table.chains) {
       EXPECT_THAT(page, HasSubstr("flannel_nftd_rules{ip_family=\"" + family + "\",table=\"" +
                                   table.name + "\",chain=\"" + chain.name + "\"} " +

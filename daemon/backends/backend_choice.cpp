@@ -5,8 +5,8 @@
 namespace fnft::daemon {
 namespace {
 
-BackendKind kind_of(state::IptablesBackend backend) {
-  return backend == state::IptablesBackend::nft ? BackendKind::iptables_nft
+BackendKind kind_of(state::IptablesVariant backend) {
+  return backend == state::IptablesVariant::nft ? BackendKind::iptables_nft
                                                 : BackendKind::iptables_legacy;
 }
 
@@ -20,15 +20,16 @@ void choose_backend(boost::asio::io_context& io, state::Mode mode, const std::st
   }
   survey_iptables(io, [mode_reason, option, done = std::move(done)](const IptablesSurvey& survey) {
     ChosenBackend chosen;
-    state::IptablesBackend backend = state::IptablesBackend::nft;
+    state::IptablesVariant backend = state::IptablesVariant::nft;
     if (option == IptablesBackendOption::automatic) {
-      const state::BackendChoice choice = state::choose_iptables_backend(survey.nft, survey.legacy);
-      backend = choice.backend;
+      const state::IptablesVariantChoice choice =
+          state::choose_iptables_variant(survey.nft, survey.legacy);
+      backend = choice.variant;
       chosen.reason =
           mode_reason + "; " + std::string(state::to_string(backend)) + " because " + choice.reason;
     } else {
-      backend = option == IptablesBackendOption::nft ? state::IptablesBackend::nft
-                                                     : state::IptablesBackend::legacy;
+      backend = option == IptablesBackendOption::nft ? state::IptablesVariant::nft
+                                                     : state::IptablesVariant::legacy;
       chosen.reason = mode_reason + "; --iptables-backend=" +
                       (option == IptablesBackendOption::nft ? "nft" : "legacy");
     }
@@ -45,9 +46,9 @@ void choose_backend(boost::asio::io_context& io, state::Mode mode, const std::st
           "iptables-legacy on this node, pass --iptables-backend=legacy and, under systemd, "
           "install the iptables-legacy drop-in (README: Running it under systemd)");
     }
-    const state::BackendContents& other =
-        backend == state::IptablesBackend::nft ? survey.legacy : survey.nft;
-    if (std::string warning = state::other_backend_warning(backend, other); !warning.empty()) {
+    const state::IptablesContents& other =
+        backend == state::IptablesVariant::nft ? survey.legacy : survey.nft;
+    if (std::string warning = state::other_iptables_warning(backend, other); !warning.empty()) {
       chosen.warnings.push_back(std::move(warning));
     }
     done(std::move(chosen));

@@ -22,7 +22,7 @@ struct ChosenBackend {
 };
 
 // Completes at once in the nftables mode; in the iptables mode after reading both iptables
-// (state::choose_iptables_backend, state::other_backend_warning).
+// (state::choose_iptables_variant, state::other_iptables_warning).
 void choose_backend(boost::asio::io_context& io, state::Mode mode, const std::string& mode_reason,
                     IptablesBackendOption option, std::function<void(ChosenBackend)> done);
 

@@ -34,8 +34,8 @@ void clean_next(BackendSet& set, const std::shared_ptr<Cleaning>& cleaning) {
 BackendSet::BackendSet(boost::asio::io_context& io, netlink::NfnlSocket& socket,
                        std::chrono::milliseconds iptables_legacy_poll)
     : nftables_(socket),
-      iptables_nft_(io, socket, {state::IptablesBackend::nft, iptables_legacy_poll}),
-      iptables_legacy_(io, socket, {state::IptablesBackend::legacy, iptables_legacy_poll}) {}
+      iptables_nft_(io, socket, {state::IptablesVariant::nft, iptables_legacy_poll}),
+      iptables_legacy_(io, socket, {state::IptablesVariant::legacy, iptables_legacy_poll}) {}
 
 Backend& BackendSet::of(BackendKind kind) {
   switch (kind) {

@@ -28,11 +28,6 @@ constexpr const char* kFullyRandomProbe =
     "*nat\n:FLANNEL-NFTD-PROBE - [0:0]\n-A FLANNEL-NFTD-PROBE -j MASQUERADE --random-fully\n"
     "COMMIT\n";
 
-// How a change is named in the log: "ip6tables filter: add chain FLANNEL-FWD (2 rules)".
-std::string family_tool(state::Family family) {
-  return family == state::Family::ipv4 ? "iptables" : "ip6tables";
-}
-
 std::vector<state::Family> families_of(const std::vector<state::OwnedTable>& scope) {
   std::vector<state::Family> families;
   for (const auto& table : scope) {
@@ -65,12 +60,12 @@ IptablesBackend::IptablesBackend(boost::asio::io_context& io, netlink::NfnlSocke
     : io_(io), probe_socket_(probe_socket), options_(options) {}
 
 BackendKind IptablesBackend::kind() const {
-  return options_.which == state::IptablesBackend::nft ? BackendKind::iptables_nft
+  return options_.which == state::IptablesVariant::nft ? BackendKind::iptables_nft
                                                        : BackendKind::iptables_legacy;
 }
 
 std::vector<netlink::WatchedTable> IptablesBackend::watched() const {
-  if (options_.which == state::IptablesBackend::legacy) return {};
+  if (options_.which == state::IptablesVariant::legacy) return {};
   std::vector<netlink::WatchedTable> watched;
   for (const auto family : {state::Family::ipv4, state::Family::ipv6}) {
     watched.push_back({family, "nat", {"POSTROUTING", std::string(state::kIptablesMasqChain)}});
@@ -80,7 +75,7 @@ std::vector<netlink::WatchedTable> IptablesBackend::watched() const {
 }
 
 std::optional<std::chrono::milliseconds> IptablesBackend::poll_period() const {
-  if (options_.which == state::IptablesBackend::legacy) return options_.poll_period;
+  if (options_.which == state::IptablesVariant::legacy) return options_.poll_period;
   return std::nullopt;
 }
 
@@ -147,9 +142,10 @@ void IptablesBackend::next_family(const std::shared_ptr<Job>& job) {
   }
   const FamilyWork& work = job->work[job->next++];
   const IptablesTools tools = iptables_tools(options_.which, work.family);
-  const std::string name = family_tool(work.family);
+  // How a change is named in the log: "ip6tables filter: add chain FLANNEL-FWD (2 rules)".
+  const std::string name(state::iptables_family_tool(work.family));
   // Cleaning up after iptables-legacy must not load its modules just to find nothing.
-  if (job->purpose == Job::Purpose::cleanup && options_.which == state::IptablesBackend::legacy) {
+  if (job->purpose == Job::Purpose::cleanup && options_.which == state::IptablesVariant::legacy) {
     std::string why;
     switch (legacy_tables(work.family, why)) {
       case LegacyTables::none: next_family(job); return;
@@ -163,7 +159,7 @@ void IptablesBackend::next_family(const std::shared_ptr<Job>& job) {
   // iptables-nft's tables are nf_tables tables: the daemon's own socket tells whether they
   // hold anything of flanneld's, so a node in the nftables mode runs no program to learn
   // that they do not. Where they do, the tools remove it, as they wrote it.
-  if (job->purpose == Job::Purpose::cleanup && options_.which == state::IptablesBackend::nft) {
+  if (job->purpose == Job::Purpose::cleanup && options_.which == state::IptablesVariant::nft) {
     try {
       if (!netlink::iptables_nft_holds_flanneld_rules(probe_socket_, work.family)) {
         next_family(job);
@@ -242,7 +238,7 @@ void IptablesBackend::probe_fully_random(std::function<void()> then) {
           fully_random_ = false;
           fully_random_note_ = "masquerading without --random-fully: " + tool +
                                " does not take it (" + tested.describe(argv) + ")";
-        } else if (options_.which == state::IptablesBackend::nft &&
+        } else if (options_.which == state::IptablesVariant::nft &&
                    !netlink::kernel_masquerades_fully_random(probe_socket_)) {
           fully_random_ = false;
           fully_random_note_ =

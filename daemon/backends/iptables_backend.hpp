@@ -15,15 +15,15 @@
 #include "daemon/backends/backend.hpp"
 #include "daemon/process/child_spawn.hpp"
 #include "netlink/nfnl_socket.hpp"
-#include "state/iptables_backend_choice.hpp"
 #include "state/iptables_ruleset.hpp"
+#include "state/iptables_variant.hpp"
 
 namespace fnft::daemon {
 
 class IptablesBackend final : public Backend {
  public:
   struct Options {
-    state::IptablesBackend which = state::IptablesBackend::nft;
+    state::IptablesVariant which = state::IptablesVariant::nft;
     // iptables-legacy has no events: how often its chains are read (flanneld: 5 s).
     std::chrono::milliseconds poll_period{5000};
   };

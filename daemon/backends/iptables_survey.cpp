@@ -12,7 +12,7 @@ namespace fnft::daemon {
 namespace {
 
 struct Step {
-  state::IptablesBackend backend;
+  state::IptablesVariant backend;
   state::Family family;
 };
 
@@ -29,9 +29,9 @@ void next_step(boost::asio::io_context& io, const std::shared_ptr<Survey>& surve
     return;
   }
   const Step step = survey->steps[survey->next++];
-  state::BackendContents& contents =
-      step.backend == state::IptablesBackend::nft ? survey->result.nft : survey->result.legacy;
-  if (step.backend == state::IptablesBackend::legacy) {
+  state::IptablesContents& contents =
+      step.backend == state::IptablesVariant::nft ? survey->result.nft : survey->result.legacy;
+  if (step.backend == state::IptablesVariant::legacy) {
     std::string why;
     const LegacyTables tables = legacy_tables(step.family, why);
     if (tables != LegacyTables::some) {
@@ -66,7 +66,7 @@ void next_step(boost::asio::io_context& io, const std::shared_ptr<Survey>& surve
 
 void survey_iptables(boost::asio::io_context& io, std::function<void(IptablesSurvey)> done) {
   auto survey = std::make_shared<Survey>();
-  for (const auto backend : {state::IptablesBackend::nft, state::IptablesBackend::legacy}) {
+  for (const auto backend : {state::IptablesVariant::nft, state::IptablesVariant::legacy}) {
     for (const auto family : {state::Family::ipv4, state::Family::ipv6}) {
       survey->steps.push_back({backend, family});
     }

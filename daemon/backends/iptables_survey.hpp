@@ -8,13 +8,13 @@
 #include <string>
 #include <vector>
 
-#include "state/iptables_backend_choice.hpp"
+#include "state/iptables_variant.hpp"
 
 namespace fnft::daemon {
 
 struct IptablesSurvey {
-  state::BackendContents nft;
-  state::BackendContents legacy;
+  state::IptablesContents nft;
+  state::IptablesContents legacy;
   std::vector<std::string> problems;  // what could not be read, and why
 };
 

@@ -8,9 +8,9 @@
 
 namespace fnft::daemon {
 
-IptablesTools iptables_tools(state::IptablesBackend backend, state::Family family) {
-  const std::string prefix = family == state::Family::ipv4 ? "iptables" : "ip6tables";
-  const std::string kind = backend == state::IptablesBackend::nft ? "-nft" : "-legacy";
+IptablesTools iptables_tools(state::IptablesVariant backend, state::Family family) {
+  const std::string prefix(state::iptables_family_tool(family));
+  const std::string kind = backend == state::IptablesVariant::nft ? "-nft" : "-legacy";
   return {prefix + kind + "-save", prefix + kind + "-restore"};
 }
 

@@ -7,7 +7,7 @@
 
 #include "daemon/process/child_spawn.hpp"
 #include "state/cidr.hpp"
-#include "state/iptables_backend_choice.hpp"
+#include "state/iptables_variant.hpp"
 
 namespace fnft::daemon {
 
@@ -16,7 +16,7 @@ struct IptablesTools {
   std::string restore;  // "iptables-nft-restore"
 };
 
-IptablesTools iptables_tools(state::IptablesBackend backend, state::Family family);
+IptablesTools iptables_tools(state::IptablesVariant backend, state::Family family);
 
 // The argv of one restore transaction: --noflush (only what the payload names changes),
 // --wait (the xtables lock that iptables-legacy tools share).

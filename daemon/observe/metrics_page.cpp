@@ -15,7 +15,7 @@ std::string metric(const char* name) {
 
 // As the repair counters name them.
 std::string ip_family(state::Family family) {
-  return family == state::Family::ipv4 ? "ipv4" : "ipv6";
+  return std::string(state::family_label(family));
 }
 
 double seconds_since_epoch(std::chrono::system_clock::time_point at) {

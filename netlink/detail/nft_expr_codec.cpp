@@ -1,3 +1,5 @@
+// Over 400 lines because it is one table read both ways: each state::Match and Action and the
+// kernel expressions that spell it, encoded and decoded side by side so the two cannot drift.
 #include "netlink/detail/nft_expr_codec.hpp"
 
 #include <linux/netfilter.h>

@@ -1,5 +1,5 @@
-// Running programs from the tests: argv vectors through posix_spawn, never a shell, with
-// stdout, stderr and the exit code captured so a failure message can show all three.
+// Running programs from the tests and benchmarks: argv vectors through posix_spawn, never a shell,
+// with stdout, stderr and the exit code captured so a failure message can show all three.
 #pragma once
 
 #include <sys/types.h>
@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-namespace fnft::netns_test {
+namespace fnft::testkit {
 
 using namespace std::chrono_literals;
 
@@ -87,4 +87,4 @@ class BackgroundProcess {
   RunResult result_;
 };
 
-}  // namespace fnft::netns_test
+}  // namespace fnft::testkit

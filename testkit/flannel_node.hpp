@@ -20,9 +20,11 @@
 #include <utility>
 #include <vector>
 
-#include "netns-tests/process.hpp"
+#include "testkit/network_namespace.hpp"
+#include "testkit/programs.hpp"
+#include "testkit/temp_dir.hpp"
 
-namespace fnft::netns_test {
+namespace fnft::testkit {
 
 enum class Stack { ipv4, ipv6, dual };
 enum class Family { ipv4, ipv6 };
@@ -51,47 +53,10 @@ struct Addresses {
 };
 const Addresses& addresses(Family family);
 
-// "fnft-<pid>-<counter>-", a prefix no other test (of this or another run) uses.
-std::string unique_prefix();
-
-// A network namespace of our own (`ip netns add`), deleted by the destructor.
-class Namespace {
- public:
-  explicit Namespace(std::string name);
-  ~Namespace();
-  Namespace(const Namespace&) = delete;
-  Namespace& operator=(const Namespace&) = delete;
-  const std::string& name() const { return name_; }
-
- private:
-  std::string name_;
-};
-
-// A mkdtemp directory, removed with its contents by the destructor.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string write(const std::string& name, const std::string& content) const;
-
- private:
-  std::string path_;
-};
-
 // `text` with every `$NAME` replaced by its value: rule and config text written out in
 // full, addresses filled in.
 std::string substitute(std::string text,
                        const std::vector<std::pair<std::string, std::string>>& values);
-
-// `argv` run inside namespace `ns` through `ip netns exec`.
-std::vector<std::string> in_namespace(const std::string& ns, std::vector<std::string> argv);
-
-// `nft list ruleset` (or one table) with counter values zeroed, so listings compare by
-// meaning: same tables, chains, rules and comments in the same order.
-std::string normalized_listing(const std::string& nft_listing);
 
 // Who makes cni0 and the pods' links: the topology above, or the real CNI plugins as
 // kubelet would (netns-tests/cni_pods.hpp), which start from a node with neither.
@@ -110,12 +75,16 @@ class FlannelNode {
   }
   const std::string& outside() const { return outside_.name(); }
   const std::string& remote() const { return remote_.name(); }
+  // flanneld's files for this node (both networks; the Stack enables families).
+  const std::string& subnet_file() const { return subnet_file_; }
+  const std::string& net_conf_file() const { return net_conf_file_; }
 
   RunResult run_in(const std::string& ns, std::vector<std::string> argv,
                    std::string_view input = {}, std::chrono::milliseconds timeout = 15s) const;
   // Throws with the command's output when it fails: for setup steps.
   RunResult run_in_checked(const std::string& ns, std::vector<std::string> argv,
-                           std::string_view input = {}) const;
+                           std::string_view input = {},
+                           std::chrono::milliseconds timeout = 15s) const;
   BackgroundProcess spawn_in(const std::string& ns, std::vector<std::string> argv) const;
 
   // `flannel-nftd VERB --net-config-path=... --subnet-file=... EXTRA...` inside the node
@@ -151,6 +120,9 @@ class FlannelNode {
   void add_default_routes() const;
   void use_vxlan_to_remote() const;
 
+  // The MAC address of `device` in namespace `ns`.
+  std::string mac_address(const std::string& ns, const std::string& device) const;
+
  private:
   void build_topology() const;
   void write_config();
@@ -167,27 +139,4 @@ class FlannelNode {
   std::string net_conf_file_;
 };
 
-// Loads `nft_text` with `nft -f` into a fresh empty namespace and returns its normalized
-// `nft list ruleset`: what the kernel makes of the desired ruleset, to compare against.
-std::string reference_listing(const std::string& nft_text);
-
-// Where `devices = { a, b, ... }` of a flowtable is in an nft listing, from `from` on: the
-// names (in the listing's order) and the range [begin, end) of the whole clause; nullopt when
-// there is none. Plain string search: libstdc++'s std::regex gives up on lists this long.
-struct DeviceClause {
-  std::vector<std::string> names;
-  std::size_t begin = 0;
-  std::size_t end = 0;
-};
-std::optional<DeviceClause> find_device_clause(const std::string& listing, std::size_t from = 0);
-
-// Whether this kernel has nftables flowtables (CONFIG_NF_FLOW_TABLE), asked with the real nft
-// in a scratch namespace.
-bool kernel_has_flowtables();
-
-// Deletes namespaces named fnft-<pid>-* and temp dirs named fnft-netns-<pid>-* whose
-// creating process no longer exists (a test binary killed before its destructors ran).
-// Those of live processes are left alone.
-void remove_stale_namespaces();
-
-}  // namespace fnft::netns_test
+}  // namespace fnft::testkit

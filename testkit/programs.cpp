@@ -1,4 +1,4 @@
-#include "netns-tests/process.hpp"
+#include "testkit/programs.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -16,7 +16,7 @@
 
 extern char** environ;
 
-namespace fnft::netns_test {
+namespace fnft::testkit {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -293,4 +293,4 @@ RunResult BackgroundProcess::stop(int signal_number) {
   return finish(2s);
 }
 
-}  // namespace fnft::netns_test
+}  // namespace fnft::testkit

@@ -1,4 +1,4 @@
-#include "state/iptables_backend_choice.hpp"
+#include "state/iptables_variant.hpp"
 
 #include <algorithm>
 #include <map>
@@ -10,33 +10,34 @@ namespace {
 constexpr std::string_view kHintChain = "KUBE-IPTABLES-HINT";
 constexpr std::string_view kCanaryChain = "KUBE-KUBELET-CANARY";
 
-bool holds_chain(const BackendContents& contents, std::string_view chain) {
+bool holds_chain(const IptablesContents& contents, std::string_view chain) {
   return std::any_of(contents.families.begin(), contents.families.end(), [&](const auto& save) {
     return std::any_of(save.tables.begin(), save.tables.end(),
                        [&](const SavedTable& table) { return table.find_chain(chain) != nullptr; });
   });
 }
 
-std::size_t rules_in(const BackendContents& contents) {
+std::size_t rules_in(const IptablesContents& contents) {
   std::size_t count = 0;
   for (const auto& save : contents.families) count += save.rule_count();
   return count;
 }
 
-IptablesBackend other(IptablesBackend backend) {
-  return backend == IptablesBackend::nft ? IptablesBackend::legacy : IptablesBackend::nft;
+IptablesVariant other(IptablesVariant backend) {
+  return backend == IptablesVariant::nft ? IptablesVariant::legacy : IptablesVariant::nft;
 }
 
 }  // namespace
 
-std::string_view to_string(IptablesBackend backend) {
-  return backend == IptablesBackend::nft ? "iptables-nft" : "iptables-legacy";
+std::string_view to_string(IptablesVariant backend) {
+  return backend == IptablesVariant::nft ? "iptables-nft" : "iptables-legacy";
 }
 
-BackendChoice choose_iptables_backend(const BackendContents& nft, const BackendContents& legacy) {
+IptablesVariantChoice choose_iptables_variant(const IptablesContents& nft,
+                                              const IptablesContents& legacy) {
   for (const std::string_view chain : {kHintChain, kCanaryChain}) {
-    for (const IptablesBackend backend : {IptablesBackend::nft, IptablesBackend::legacy}) {
-      const auto& contents = backend == IptablesBackend::nft ? nft : legacy;
+    for (const IptablesVariant backend : {IptablesVariant::nft, IptablesVariant::legacy}) {
+      const auto& contents = backend == IptablesVariant::nft ? nft : legacy;
       if (holds_chain(contents, chain)) {
         return {backend, "kubelet's " + std::string(chain) + " chain is in " +
                              std::string(to_string(backend))};
@@ -49,16 +50,16 @@ BackendChoice choose_iptables_backend(const BackendContents& nft, const BackendC
                              std::to_string(legacy_rules) + " in iptables-legacy" +
                              (legacy.readable ? "" : ", which could not be read") + ")";
   if (legacy_rules > nft_rules) {
-    return {IptablesBackend::legacy, "no kubelet chain; iptables-legacy holds more rules" + counts};
+    return {IptablesVariant::legacy, "no kubelet chain; iptables-legacy holds more rules" + counts};
   }
   if (nft_rules > legacy_rules) {
-    return {IptablesBackend::nft, "no kubelet chain; iptables-nft holds more rules" + counts};
+    return {IptablesVariant::nft, "no kubelet chain; iptables-nft holds more rules" + counts};
   }
-  return {IptablesBackend::nft,
+  return {IptablesVariant::nft,
           "no kubelet chain and no more rules in either" + counts + ": iptables-nft, the default"};
 }
 
-std::string other_backend_warning(IptablesBackend used, const BackendContents& other_contents) {
+std::string other_iptables_warning(IptablesVariant used, const IptablesContents& other_contents) {
   // table -> chains, sorted, each once.
   std::map<std::string, std::set<std::string>> found;
   for (const auto& save : other_contents.families) {

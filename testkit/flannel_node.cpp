@@ -1,4 +1,4 @@
-#include "netns-tests/netns_node.hpp"
+#include "testkit/flannel_node.hpp"
 
 #include <signal.h>
 #include <unistd.h>
@@ -12,7 +12,7 @@
 #include <regex>
 #include <stdexcept>
 
-namespace fnft::netns_test {
+namespace fnft::testkit {
 namespace {
 
 const Addresses kIpv4{
@@ -93,43 +93,6 @@ const Addresses& addresses(Family family) {
   return family == Family::ipv4 ? kIpv4 : kIpv6;
 }
 
-std::string unique_prefix() {
-  static std::atomic<int> counter{0};
-  return "fnft-" + std::to_string(::getpid()) + "-" + std::to_string(++counter) + "-";
-}
-
-Namespace::Namespace(std::string name) : name_(std::move(name)) {
-  run_checked({"ip", "netns", "add", name_});
-}
-
-Namespace::~Namespace() {
-  // Deleting the namespace destroys its links (and so both ends of every veth into it).
-  run({"ip", "netns", "del", name_});
-}
-
-TempDir::TempDir() {
-  // Named after our pid, like the namespaces, so remove_stale_namespaces() can find it.
-  const std::string name = "fnft-netns-" + std::to_string(::getpid()) + "-XXXXXX";
-  std::string pattern = (std::filesystem::temp_directory_path() / name).string();
-  if (::mkdtemp(pattern.data()) == nullptr) {
-    throw std::runtime_error("mkdtemp " + pattern + ": " + std::strerror(errno));
-  }
-  path_ = pattern;
-}
-
-TempDir::~TempDir() {
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
-}
-
-std::string TempDir::write(const std::string& name, const std::string& content) const {
-  const std::string file = path_ + "/" + name;
-  std::ofstream out(file);
-  out << content;
-  if (!out.flush()) throw std::runtime_error("cannot write " + file);
-  return file;
-}
-
 std::string substitute(std::string text,
                        const std::vector<std::pair<std::string, std::string>>& values) {
   for (const auto& [name, value] : values) {
@@ -139,16 +102,6 @@ std::string substitute(std::string text,
     }
   }
   return text;
-}
-
-std::vector<std::string> in_namespace(const std::string& ns, std::vector<std::string> argv) {
-  argv.insert(argv.begin(), {"ip", "netns", "exec", ns});
-  return argv;
-}
-
-std::string normalized_listing(const std::string& nft_listing) {
-  static const std::regex counter(R"(counter packets [0-9]+ bytes [0-9]+)");
-  return std::regex_replace(nft_listing, counter, "counter packets 0 bytes 0");
 }
 
 FlannelNode::FlannelNode(Stack stack, PodLinks pod_links)
@@ -180,7 +133,6 @@ void FlannelNode::build_topology() const {
       sysctl.insert(sysctl.end(), {"net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1"});
     }
     run_in_checked(ns, sysctl);
-    ip(ns, {"ip", "link", "set", "lo", "up"});
   }
 
   // The CNI bridge and two pods on it, unless the CNI plugins make them.
@@ -265,8 +217,9 @@ RunResult FlannelNode::run_in(const std::string& ns, std::vector<std::string> ar
 }
 
 RunResult FlannelNode::run_in_checked(const std::string& ns, std::vector<std::string> argv,
-                                      std::string_view input) const {
-  return run_checked(in_namespace(ns, std::move(argv)), input);
+                                      std::string_view input,
+                                      std::chrono::milliseconds timeout) const {
+  return run_checked(in_namespace(ns, std::move(argv)), input, timeout);
 }
 
 BackgroundProcess FlannelNode::spawn_in(const std::string& ns,
@@ -352,13 +305,7 @@ void FlannelNode::use_vxlan_to_remote() const {
     run_checked({"ip", "-n", end.ns, "addr", "add", end.lease_address + "/32", "dev", "flannel.1"});
     run_checked({"ip", "-n", end.ns, "link", "set", "flannel.1", "up"});
   }
-  const auto mac_of = [](const std::string& ns) {
-    std::string mac =
-        run_checked({"ip", "netns", "exec", ns, "cat", "/sys/class/net/flannel.1/address"}).out;
-    while (!mac.empty() && (mac.back() == '\n' || mac.back() == ' ')) mac.pop_back();
-    return mac;
-  };
-  const std::string macs[] = {mac_of(node()), mac_of(remote())};
+  const std::string macs[] = {mac_address(node(), "flannel.1"), mac_address(remote(), "flannel.1")};
   for (int i = 0; i < 2; ++i) {
     const End& end = ends[i];
     const std::string& other_mac = macs[1 - i];
@@ -371,71 +318,10 @@ void FlannelNode::use_vxlan_to_remote() const {
   }
 }
 
-std::optional<DeviceClause> find_device_clause(const std::string& listing, std::size_t from) {
-  static constexpr std::string_view kOpen = "devices = { ";
-  const std::size_t begin = listing.find(kOpen, from);
-  if (begin == std::string::npos) return std::nullopt;
-  const std::size_t close = listing.find(" }", begin + kOpen.size());
-  if (close == std::string::npos) return std::nullopt;
-  DeviceClause clause{{}, begin, close + 2};
-  std::string name;
-  for (std::size_t i = begin + kOpen.size(); i <= close; ++i) {
-    const char c = i < close ? listing[i] : ',';
-    if (c == ',') {
-      if (!name.empty()) clause.names.push_back(name);
-      name.clear();
-    } else if (c != ' ' && c != '\t' && c != '\n') {
-      name += c;
-    }
-  }
-  return clause;
+std::string FlannelNode::mac_address(const std::string& ns, const std::string& device) const {
+  std::string mac = run_in_checked(ns, {"cat", "/sys/class/net/" + device + "/address"}).out;
+  while (!mac.empty() && (mac.back() == '\n' || mac.back() == ' ')) mac.pop_back();
+  return mac;
 }
 
-bool kernel_has_flowtables() {
-  const Namespace scratch(unique_prefix() + "probe");
-  return run(in_namespace(scratch.name(), {"nft", "-f", "-"}),
-             "table ip t {\n  flowtable f { hook ingress priority 0; }\n}\n")
-      .ok();
-}
-
-std::string reference_listing(const std::string& nft_text) {
-  const Namespace ns(unique_prefix() + "reference");
-  run_checked(in_namespace(ns.name(), {"nft", "-f", "-"}), nft_text);
-  return normalized_listing(run_checked(in_namespace(ns.name(), {"nft", "list", "ruleset"})).out);
-}
-
-namespace {
-
-// Whether `name` matches `pattern`, whose first group is a pid that no longer exists.
-bool left_by_dead_process(const std::string& name, const std::regex& pattern) {
-  std::smatch match;
-  if (!std::regex_match(name, match, pattern)) return false;
-  const auto owner = static_cast<pid_t>(std::stol(match[1].str()));
-  if (owner == ::getpid()) return false;
-  if (::kill(owner, 0) != 0) return errno == ESRCH;
-  // A killed test binary whose parent has not reaped it yet still answers kill(0).
-  std::ifstream stat("/proc/" + std::to_string(owner) + "/stat");
-  std::string pid_field, command, state;
-  stat >> pid_field >> command >> state;
-  return state == "Z";
-}
-
-}  // namespace
-
-void remove_stale_namespaces() {
-  static const std::regex namespace_name(R"(fnft-([0-9]+)-[0-9]+-.*)");
-  static const std::regex temp_dir_name(R"(fnft-netns-([0-9]+)-.{6})");
-  std::error_code error;
-  for (const auto& entry : std::filesystem::directory_iterator("/run/netns", error)) {
-    const std::string name = entry.path().filename().string();
-    if (left_by_dead_process(name, namespace_name)) run({"ip", "netns", "del", name});
-  }
-  const auto temp = std::filesystem::temp_directory_path();
-  for (const auto& entry : std::filesystem::directory_iterator(temp, error)) {
-    if (left_by_dead_process(entry.path().filename().string(), temp_dir_name)) {
-      std::filesystem::remove_all(entry.path(), error);
-    }
-  }
-}
-
-}  // namespace fnft::netns_test
+}  // namespace fnft::testkit

@@ -1,11 +1,20 @@
-#include "bench/daemon_log.hpp"
+#include "testkit/daemon_log.hpp"
 
 #include <fstream>
 #include <regex>
-#include <string>
+#include <sstream>
 #include <system_error>
 
-namespace fnft::bench {
+namespace fnft::testkit {
+
+std::vector<std::string> lines_containing(const std::string& text, const std::string& needle) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.find(needle) != std::string::npos) lines.push_back(line);
+  }
+  return lines;
+}
 
 std::uintmax_t log_size(const std::filesystem::path& log) {
   std::error_code error;
@@ -37,4 +46,4 @@ std::vector<std::string> warnings_and_errors(const std::filesystem::path& log) {
   return lines;
 }
 
-}  // namespace fnft::bench
+}  // namespace fnft::testkit
