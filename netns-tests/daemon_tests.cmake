@@ -18,6 +18,7 @@ add_executable(netns_daemon_tests
   ${CMAKE_CURRENT_LIST_DIR}/daemon_fixture.cpp
   ${CMAKE_CURRENT_LIST_DIR}/daemon_repair_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/daemon_coexistence_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/daemon_conntrack_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/daemon_war_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/daemon_lifecycle_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/daemon_hostile_test.cpp

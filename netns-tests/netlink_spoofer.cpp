@@ -9,7 +9,8 @@
 //       a made-up transaction that deletes a rule of table ip flannel-nftd-ipv4 (DELRULE, then
 //       NEWGEN naming pid 1), to each destination
 //
-// Prints "sent N datagram(s)"; exit 0, or 1 with the error.
+// Prints "sent N datagram(s) ..., M refused" (sockets connected to the kernel refuse them);
+// exit 0, or 1 with the error.
 #include <arpa/inet.h>
 #include <endian.h>
 #include <libmnl/libmnl.h>
@@ -115,15 +116,21 @@ int send_everywhere(const std::vector<char>& datagram) {
     destinations.push_back(unicast);
   }
   int sent = 0;
+  int refused = 0;
   for (const auto& to : destinations) {
     if (::sendto(fd, datagram.data(), datagram.size(), 0, reinterpret_cast<const sockaddr*>(&to),
                  sizeof to) < 0) {
+      // A socket connected to the kernel takes unicasts from the kernel alone.
+      if (errno == ECONNREFUSED) {
+        ++refused;
+        continue;
+      }
       throw std::runtime_error(std::string("sendto: ") + std::strerror(errno));
     }
     ++sent;
   }
   ::close(fd);
-  std::printf("sent %d datagram(s) of %zu bytes\n", sent, datagram.size());
+  std::printf("sent %d datagram(s) of %zu bytes, %d refused\n", sent, datagram.size(), refused);
   return 0;
 }
 

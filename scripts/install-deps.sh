@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   # build
   g++ cmake make pkg-config
-  libmnl-dev libnftnl-dev libnl-3-dev libnl-route-3-dev
+  libmnl-dev libnftnl-dev libnl-3-dev libnl-route-3-dev libnetfilter-conntrack-dev
   libspdlog-dev libboost-dev libboost-program-options-dev nlohmann-json3-dev libsystemd-dev
   libgtest-dev libgmock-dev
   # tests, demo and benchmarks: the real tools play the other components

@@ -188,6 +188,27 @@ void judge_kernel_settings(const NodeReading& node, std::vector<Finding>& findin
                           "connections (`conntrack -L`)"});
     }
   }
+  if (node.unmasqueraded_connections) {
+    std::uint64_t total = 0;
+    std::string evidence;
+    for (const auto& [family, count] : *node.unmasqueraded_connections) {
+      total += count;
+      if (count == 0) continue;
+      if (!evidence.empty()) evidence += ", ";
+      evidence += std::to_string(count) + " " + family;
+    }
+    if (total > 0) {
+      findings.push_back(
+          {Severity::warning,
+           std::to_string(total) +
+               " connection(s) from the cluster network left without masquerade: they were "
+               "never answered and stay broken until their conntrack entries expire (UDP 30 s, "
+               "a TCP connect 120 s)",
+           "conntrack entries without source NAT that the rules now masquerade: " + evidence,
+           "`flannel-nftd run` deletes them after its next commit; to clear them now: "
+           "`conntrack -D --status UNREPLIED -s <pod address>` for each"});
+    }
+  }
 }
 
 }  // namespace

@@ -50,6 +50,10 @@ struct NodeReading {
   std::vector<std::pair<std::string, int>> rp_filter;
   std::optional<std::uint64_t> conntrack_count;
   std::optional<std::uint64_t> conntrack_max;
+  // Connections that met a moment without masquerade and stay broken (state/conntrack_repair:
+  // no source NAT, never answered, masqueraded by the rules now), by family name; absent
+  // when the conntrack table could not be read.
+  std::optional<std::vector<std::pair<std::string, std::uint64_t>>> unmasqueraded_connections;
   // Our rules against the desired ones: absent when they match, else the difference (nft or
   // iptables-save lines, "-" desired, "+" held).
   std::optional<std::string> rules_difference;

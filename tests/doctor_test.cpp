@@ -35,6 +35,20 @@ TEST(Doctor, AConntrackTableNearlyFullIsAWarningThenAnError) {
   EXPECT_EQ(findings[0].severity, Finding::Severity::error);
 }
 
+TEST(Doctor, ConnectionsLeftWithoutMasqueradeAreCountedWithTheFix) {
+  NodeReading node = clean_node();
+  node.unmasqueraded_connections = {{{"IPv4", 0}, {"IPv6", 0}}};
+  EXPECT_TRUE(diagnose(node).empty());
+  node.unmasqueraded_connections = {{{"IPv4", 47}, {"IPv6", 2}}};
+  const auto findings = diagnose(node);
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].severity, Finding::Severity::warning);
+  EXPECT_NE(findings[0].what.find("49 connection(s)"), std::string::npos) << findings[0].what;
+  EXPECT_EQ(findings[0].evidence,
+            "conntrack entries without source NAT that the rules now masquerade: 47 IPv4, 2 IPv6");
+  EXPECT_NE(findings[0].action.find("flannel-nftd run"), std::string::npos);
+}
+
 TEST(Doctor, TheIptablesModesOwnForwardChainMayDropWhatItsRulesDoNotAccept) {
   NodeReading node = clean_node();
   node.base_chains.push_back(

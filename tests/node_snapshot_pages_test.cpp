@@ -46,6 +46,7 @@ NodeSnapshot running_node() {
   snapshot.metrics.last_success = snapshot.started + 2s;
   snapshot.recent_repairs.push_back(
       {snapshot.started + 2s, "nft (pid 42): delrule ip flannel-nftd-ipv4 postrtg", 1, 312});
+  snapshot.connections_reset["ipv4"] = 3;
   snapshot.table_protection = "on";
   snapshot.flowtables = "yes";
   snapshot.flowtable_counter = true;
@@ -65,6 +66,7 @@ TEST(StatusDocument, ShowsEveryPartOfTheSnapshotAndTheCounters) {
   EXPECT_EQ(doc["config"]["subnet_file"], "/run/flannel/subnet.env");
   EXPECT_EQ(doc["repairs"], 1);
   EXPECT_EQ(doc["unrelated_commits"], 7);
+  EXPECT_EQ(doc["connections_reset"]["ipv4"], 3);
   EXPECT_EQ(doc["recent_repairs"][0]["micros"], 312);
   EXPECT_EQ(doc["kernel"]["table_protection"], "on");
   EXPECT_EQ(doc["kernel"]["flowtable_counter"], true);
@@ -74,6 +76,7 @@ TEST(StatusDocument, ShowsEveryPartOfTheSnapshotAndTheCounters) {
   EXPECT_FALSE(doc.contains("last_error"));
   EXPECT_TRUE(status_is_current(doc));
   EXPECT_THAT(format_status(doc), HasSubstr("flanneld masq"));
+  EXPECT_THAT(format_status(doc), HasSubstr("connections that missed masquerade, reset: ipv4 3"));
 }
 
 TEST(StatusDocument, BeforeAConfigurationItHasNoRulesAndSaysWhy) {
@@ -133,6 +136,7 @@ TEST(MetricsPage, ExportsTheReconcilerAndTheDaemon) {
   EXPECT_THAT(page, HasSubstr("flannel_nftd_unrelated_commits_total 7\n"));
   EXPECT_THAT(page, HasSubstr("flannel_nftd_repair_latency_seconds_count 1\n"));
   EXPECT_THAT(page, HasSubstr("flannel_nftd_in_sync 1\n"));
+  EXPECT_THAT(page, HasSubstr("flannel_nftd_connections_reset_total{ip_family=\"ipv4\"} 3\n"));
   EXPECT_THAT(page, HasSubstr("flannel_nftd_repair_war 0\n"));
   EXPECT_THAT(page, HasSubstr("flannel_nftd_mode{mode=\"nftables\"} 1\n"));
   EXPECT_THAT(page, HasSubstr("flannel_nftd_last_successful_sync_timestamp_seconds 1796000002\n"));

@@ -15,10 +15,12 @@
 #include "daemon/cli/verbs.hpp"
 #include "daemon/config/config_files.hpp"
 #include "daemon/config/options.hpp"
+#include "netlink/conntrack_table.hpp"
 #include "netlink/nft_base_chains.hpp"
 #include "netlink/nft_dump.hpp"
 #include "netlink/nft_table_sync.hpp"
 #include "state/config_parse.hpp"
+#include "state/conntrack_repair.hpp"
 #include "state/desired_ruleset.hpp"
 #include "state/doctor.hpp"
 #include "state/ruleset_diff.hpp"
@@ -35,8 +37,10 @@ constexpr const char* kUsage =
     "table's base chain that drops or masquerades it, iptables-legacy and iptables-nft both\n"
     "holding rules, a second masquerade writer (flanneld's --ip-masq, the CNI bridge plugin's\n"
     "ipMasq), forwarding off, strict rp_filter on the flannel device, a nearly full conntrack\n"
-    "table, and flannel's own rules missing or different. Each finding with its evidence and\n"
-    "what to do. Exit code 0 when nothing is wrong (warnings allowed), 1 with an error.\n";
+    "table, connections left without masquerade (conntrack entries that a moment without the\n"
+    "rules left broken), and flannel's own rules missing or different. Each finding with its\n"
+    "evidence and what to do. Exit code 0 when nothing is wrong (warnings allowed), 1 with an\n"
+    "error.\n";
 
 std::optional<std::uint64_t> read_number(const std::string& path) {
   std::ifstream in(path);
@@ -172,6 +176,22 @@ int doctor_command(const std::vector<std::string>& args) {
   node.conntrack_count = read_number("/proc/sys/net/netfilter/nf_conntrack_count");
   node.conntrack_max = read_number("/proc/sys/net/netfilter/nf_conntrack_max");
 
+  if (node.config && node.config->options.ip_masq) {
+    try {
+      netlink::ConntrackTable conntrack;
+      const state::Ruleset rules = state::desired_nft_ruleset(*node.config);
+      std::vector<std::pair<std::string, std::uint64_t>> counts;
+      for (const auto family : {state::Family::ipv4, state::Family::ipv6}) {
+        counts.emplace_back(std::string(state::family_name(family)),
+                            conntrack.count(family, [&](const state::ConntrackEntry& entry) {
+                              return state::missed_masquerade(rules, entry);
+                            }));
+      }
+      node.unmasqueraded_connections = std::move(counts);
+    } catch (const std::exception& error) {
+      unread.push_back(std::string("the conntrack table: ") + error.what());
+    }
+  }
   if (node.config) {
     try {
       if (node.mode == state::Mode::nftables) {

@@ -30,6 +30,7 @@
 #include "daemon/observe/health.hpp"
 #include "daemon/observe/http_server.hpp"
 #include "daemon/observe/node_snapshot.hpp"
+#include "netlink/conntrack_table.hpp"
 #include "netlink/nfnl_socket.hpp"
 #include "netlink/nft_probe.hpp"
 
@@ -100,6 +101,9 @@ class NodeDaemon {
   void arm_poll();
   void wait_for_signal();
   void reconciled(bool committed);
+  // After each commit: deletes the conntrack entries that met a window without masquerade
+  // (daemon/core/node_conntrack.cpp); "; N connection(s) that missed masquerade reset", or "".
+  std::string reset_missed_masquerade();
   // What the daemon has done so far, for STATUS= and the log.
   std::string activity() const;
   // The observers' answers (daemon/core/node_observers.cpp): one snapshot of the daemon,
@@ -162,6 +166,9 @@ class NodeDaemon {
   static constexpr const char* kConfigRetry = "trying the read again";
   boost::asio::steady_timer config_retry_timer_;
   std::chrono::milliseconds config_retry_delay_ = kFirstConfigRetry;
+  std::optional<netlink::ConntrackTable> conntrack_;
+  bool said_conntrack_failed_ = false;
+  std::map<state::Family, std::uint64_t> connections_reset_;  // for `status` and /metrics
   int exit_code_ = kExitOk;
 };
 

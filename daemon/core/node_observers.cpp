@@ -46,6 +46,8 @@ NodeSnapshot NodeDaemon::snapshot() const {
   snapshot.delayed_repairs = reconciler_.throttled();
   snapshot.event_overruns = events_.overruns();
   snapshot.foreign_datagrams_dropped = events_.foreign_datagrams();
+  for (const auto& [family, count] : connections_reset_)
+    snapshot.connections_reset[std::string(state::family_label(family))] = count;
   snapshot.table_protection = protection_;
   if (flowtable_support_) {
     snapshot.flowtables = flowtable_support_->available()

@@ -60,6 +60,13 @@ void daemon_families(MetricsText& out, const NodeSnapshot& snapshot) {
              "Netlink datagrams not sent by the kernel, dropped unread.");
   out.sample(metric("foreign_datagrams_dropped_total"), {},
              static_cast<double>(snapshot.foreign_datagrams_dropped));
+  out.family(metric("connections_reset_total"), "counter",
+             "Conntrack entries deleted after a commit because they had met a window without "
+             "masquerade (their next packet is masqueraded), by family.");
+  for (const auto& [family, count] : snapshot.connections_reset) {
+    out.sample(metric("connections_reset_total"), {{"ip_family", family}},
+               static_cast<double>(count));
+  }
   out.family(metric("last_successful_sync_timestamp_seconds"), "gauge",
              "When the last apply succeeded (Unix time).");
   const auto& last_success = snapshot.metrics.last_success;

@@ -63,6 +63,9 @@ struct NodeSnapshot {
   std::uint64_t delayed_repairs = 0;
   std::uint64_t event_overruns = 0;
   std::uint64_t foreign_datagrams_dropped = 0;
+  // Conntrack entries deleted because they had met a window without masquerade, by
+  // "ipv4"/"ipv6".
+  std::map<std::string, std::uint64_t> connections_reset;
   std::string table_protection;           // "on (flags owner, persist)", "off (--protect=off)", ...
   std::string flowtables;                 // "yes", "no (<the kernel's answer>)", "not asked (...)"
   std::optional<bool> flowtable_counter;  // when the kernel was asked

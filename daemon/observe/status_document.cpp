@@ -58,6 +58,9 @@ std::string status_document(const NodeSnapshot& snapshot, const state::RuleCount
                        {"delayed_repairs", snapshot.delayed_repairs}};
   doc["event_overruns"] = snapshot.event_overruns;
   doc["foreign_datagrams_dropped"] = snapshot.foreign_datagrams_dropped;
+  doc["connections_reset"] = nlohmann::json::object();
+  for (const auto& [family, count] : snapshot.connections_reset)
+    doc["connections_reset"][family] = count;
   nlohmann::json recent = nlohmann::json::array();
   for (const auto& repair : snapshot.recent_repairs) {
     recent.push_back({{"at", iso_time(repair.at)},

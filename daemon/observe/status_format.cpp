@@ -122,6 +122,14 @@ std::string format_status(const nlohmann::json& status) {
       "  event overruns (ENOBUFS, each a full resync): " + text_of(status, "event_overruns", "0") +
       "; datagrams from other processes dropped: " +
       text_of(status, "foreign_datagrams_dropped", "0") + "\n";
+  if (status.contains("connections_reset") && status["connections_reset"].is_object()) {
+    std::string reset;
+    for (const auto& [family, count] : status["connections_reset"].items())
+      reset +=
+          (reset.empty() ? "" : ", ") + family + " " + text_of(status["connections_reset"], family.c_str());
+    out +=
+        "  connections that missed masquerade, reset: " + (reset.empty() ? "none" : reset) + "\n";
+  }
   out += "  failed applies: " + text_of(status, "failed_applies", "0");
   if (status.contains("last_error")) out += "; last error: " + text_of(status, "last_error");
   out += "\n";
