@@ -28,11 +28,20 @@ struct WindowCase {
 };
 
 const WindowCase kCases[] = {
-    {"nftables", true, "", {"--protect=off"},
+    {"nftables",
+     true,
+     "",
+     {"--protect=off"},
      {"nft", "flush", "chain", "ip", "flannel-nftd-ipv4", "postrtg"}},
-    {"iptables_nft", false, "nft", {"--iptables-backend=nft"},
+    {"iptables_nft",
+     false,
+     "nft",
+     {"--iptables-backend=nft"},
      {"iptables-nft", "-t", "nat", "-F", "FLANNEL-POSTRTG"}},
-    {"iptables_legacy", false, "legacy", {"--iptables-backend=legacy", "--iptables-resync=1"},
+    {"iptables_legacy",
+     false,
+     "legacy",
+     {"--iptables-backend=legacy", "--iptables-resync=1"},
      {"iptables-legacy", "-t", "nat", "-F", "FLANNEL-POSTRTG"}},
 };
 

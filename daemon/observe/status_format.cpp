@@ -125,8 +125,8 @@ std::string format_status(const nlohmann::json& status) {
   if (status.contains("connections_reset") && status["connections_reset"].is_object()) {
     std::string reset;
     for (const auto& [family, count] : status["connections_reset"].items())
-      reset +=
-          (reset.empty() ? "" : ", ") + family + " " + text_of(status["connections_reset"], family.c_str());
+      reset += (reset.empty() ? "" : ", ") + family + " " +
+               text_of(status["connections_reset"], family.c_str());
     out +=
         "  connections that missed masquerade, reset: " + (reset.empty() ? "none" : reset) + "\n";
   }
