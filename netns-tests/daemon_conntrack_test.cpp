@@ -1,9 +1,10 @@
-// The connections, not only the rules: a TCP connect whose SYN left the node while another
-// process had removed our masquerade rules gets a conntrack entry without source NAT, and
-// its retransmits would keep that entry (and so never be answered) for 120 s. After the
-// repair the daemon deletes such entries, so a retransmit is masqueraded and the connect
-// completes; entries the rules leave alone (pod to remote pod) stay. In the nftables mode
-// unprotected and both iptables modes, the window held open by stopping the daemon.
+// The connections, not only the rules: a TCP connect whose SYN (a UDP flow whose first
+// datagram) left the node while another process had removed our masquerade rules gets a
+// conntrack entry without source NAT, and its retransmits would keep that entry (and so never
+// be answered) for 120 s (30 s). After the repair the daemon deletes such entries, so a
+// retransmit is masqueraded and the flow is answered; entries the rules leave alone (pod to
+// pod, pod to remote pod, a kube-proxy-marked service flow) stay as they are. In the nftables
+// mode unprotected and both iptables modes, the window held open by stopping the daemon.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -18,6 +19,11 @@ namespace {
 
 constexpr int kOutsidePort = 9200;
 constexpr int kRemotePodPort = 9201;
+constexpr int kOutsideUdpPort = 9202;
+constexpr int kOtherPodPort = 9203;
+constexpr int kServicePort = 9204;
+// A service's cluster IP, DNATed by kube-proxy's rules to an endpoint.
+constexpr const char* kServiceIp = "10.96.0.10";
 
 struct WindowCase {
   std::string name;
@@ -62,14 +68,33 @@ class DaemonConntrackTest : public DaemonParamTest<WindowCase> {
     start_daemon(GetParam().options);
   }
 
-  // The entries from the pod to `destination`, as `conntrack -L` lists them.
+  // The entries from the pod to `destination`, as `conntrack -L` lists them (with ids).
   std::string entries_to(const std::string& destination) const {
     return node()
-        .run_in(node().node(), {"conntrack", "-L", "--orig-src", addresses(Family::ipv4).pods[0],
-                                "--orig-dst", destination})
+        .run_in(node().node(), {"conntrack", "-L", "-o", "id", "--orig-src",
+                                addresses(Family::ipv4).pods[0], "--orig-dst", destination})
         .out;
   }
+  // The window: our masquerade rules gone, the daemon unable to answer yet.
+  void open_window() {
+    daemon().process().signal(SIGSTOP);
+    node().run_in_checked(node().node(), GetParam().flush);
+  }
+  void close_window() { daemon().process().signal(SIGCONT); }
 };
+
+// The one line of `listing` that holds `needle`, or "".
+std::string line_with(const std::string& listing, const std::string& needle) {
+  for (const auto& line : testkit::lines_containing(listing, needle)) return line;
+  return {};
+}
+
+// The entry's "id=N" in a `conntrack -L -o id` line: the same entry, whatever its timer says;
+// a deleted entry's flow comes back, if at all, under another id.
+std::string entry_id(const std::string& line) {
+  const auto at = line.find(" id=");
+  return at == std::string::npos ? std::string() : line.substr(at + 1);
+}
 
 TEST_P(DaemonConntrackTest, AConnectWhoseSynMetTheWindowCompletesAfterTheRepair) {
   const Addresses& a = addresses(Family::ipv4);
@@ -78,9 +103,7 @@ TEST_P(DaemonConntrackTest, AConnectWhoseSynMetTheWindowCompletesAfterTheRepair)
       probe({"serve-tcp", a.outside, std::to_string(kOutsidePort), "--timeout", "20"}));
   ASSERT_TRUE(server.wait_for_stderr("ready", 5s)) << server.describe();
 
-  // The window: our masquerade rules gone, the daemon unable to answer yet.
-  daemon().process().signal(SIGSTOP);
-  node().run_in_checked(node().node(), GetParam().flush);
+  open_window();
   BackgroundProcess client = node().spawn_in(
       node().pod(0),
       probe({"connect-tcp", a.outside, std::to_string(kOutsidePort), "--timeout", "10"}));
@@ -97,7 +120,7 @@ TEST_P(DaemonConntrackTest, AConnectWhoseSynMetTheWindowCompletesAfterTheRepair)
   const std::string remote_pod_entry = entries_to(a.remote_pod);
   ASSERT_THAT(remote_pod_entry, ::testing::HasSubstr("dport=" + std::to_string(kRemotePodPort)));
 
-  daemon().process().signal(SIGCONT);
+  close_window();
   const RunResult connected = client.finish(15s);
   EXPECT_TRUE(connected.ok()) << "the connect never completed: its entry kept it unmasqueraded\n"
                               << connected.describe() << daemon().describe();
@@ -113,6 +136,84 @@ TEST_P(DaemonConntrackTest, AConnectWhoseSynMetTheWindowCompletesAfterTheRepair)
   } else {
     EXPECT_TRUE(iptables_become_flanneld_rules(GetParam().iptables_backend));
   }
+}
+
+TEST_P(DaemonConntrackTest, AUdpFlowWhoseFirstDatagramMetTheWindowIsAnsweredAfterTheRepair) {
+  const Addresses& a = addresses(Family::ipv4);
+  BackgroundProcess echo = node().spawn_in(
+      node().outside(),
+      probe({"echo-udp", a.outside, std::to_string(kOutsideUdpPort), "--timeout", "20"}));
+  ASSERT_TRUE(echo.wait_for_stderr("ready", 5s)) << echo.describe();
+
+  open_window();
+  // One flow: the same socket resends every 200 ms until answered, as a resolver retries.
+  BackgroundProcess client = node().spawn_in(
+      node().pod(0), probe({"send-udp", a.outside, std::to_string(kOutsideUdpPort),
+                            "--expect-reply", "--resend-ms", "200", "--timeout", "10"}));
+  const std::string unnated = "src=" + a.outside + " dst=" + a.pods[0] + " ";
+  ASSERT_TRUE(eventually(
+      [&] {
+        return line_with(entries_to(a.outside), "dport=" + std::to_string(kOutsideUdpPort))
+                   .find(unnated) != std::string::npos;
+      },
+      3s))
+      << "no unmasqueraded entry of the flow in the window\n"
+      << entries_to(a.outside) << client.describe();
+  // Long enough for resends to meet the entry: without the reset they would never be answered.
+  std::this_thread::sleep_for(500ms);
+
+  close_window();
+  const RunResult answered = client.finish(15s);
+  EXPECT_TRUE(answered.ok()) << "the flow was never answered: its entry kept it unmasqueraded\n"
+                             << answered.describe() << daemon().describe();
+  EXPECT_THAT(answered.out, ::testing::Not(::testing::HasSubstr("after 1 send(s)")))
+      << "answered at once: the first datagram never met the window";
+  EXPECT_TRUE(daemon().wait_for_log("connection(s) that missed masquerade reset", 5s))
+      << daemon().describe();
+  const std::string after =
+      line_with(entries_to(a.outside), "dport=" + std::to_string(kOutsideUdpPort));
+  EXPECT_THAT(after, ::testing::HasSubstr("dst=" + a.uplink_node + " "))
+      << "the flow's entry now is not masqueraded:\n"
+      << entries_to(a.outside);
+}
+
+// What the rules return rather than masquerade keeps its entry, even unanswered and met by a
+// repair's reset: a datagram to the other pod on this node, and one to a service that
+// kube-proxy's rules mark 0x4000 and DNAT to an endpoint (its own masquerade left out, so
+// the entry carries the DNAT alone, as one whose masquerade kube-proxy has not done yet).
+TEST_P(DaemonConntrackTest, EntriesTheRulesLeaveAloneAreNeverTouched) {
+  const Addresses& a = addresses(Family::ipv4);
+  node().run_in_checked(
+      node().node(), {"nft", "-f", "-"},
+      substitute("table ip kube-proxy-services {\n  chain nat-prerouting {\n    type nat hook "
+                 "prerouting priority dstnat; policy accept;\n    ip daddr $SERVICE udp dport "
+                 "$PORT meta mark set mark or 0x4000 dnat to $OUTSIDE:$PORT\n  }\n}\n",
+                 {{"$SERVICE", kServiceIp},
+                  {"$PORT", std::to_string(kServicePort)},
+                  {"$OUTSIDE", a.outside}}));
+  // Nobody listens on either port: the entries stay unanswered.
+  node().run_in(node().pod(0), probe({"send-udp", a.pods[1], std::to_string(kOtherPodPort)}));
+  node().run_in(node().pod(0), probe({"send-udp", kServiceIp, std::to_string(kServicePort)}));
+  const std::string pod_entry =
+      line_with(entries_to(a.pods[1]), "dport=" + std::to_string(kOtherPodPort));
+  const std::string service_entry =
+      line_with(entries_to(kServiceIp), "dport=" + std::to_string(kServicePort));
+  ASSERT_THAT(pod_entry, ::testing::HasSubstr("[UNREPLIED]")) << entries_to(a.pods[1]);
+  ASSERT_THAT(service_entry, ::testing::HasSubstr("[UNREPLIED]")) << entries_to(kServiceIp);
+
+  // A repair that does reset something: a datagram to the outside in its window.
+  open_window();
+  node().run_in(node().pod(0), probe({"send-udp", a.outside, std::to_string(kOutsideUdpPort)}));
+  close_window();
+  EXPECT_TRUE(daemon().wait_for_log("connection(s) that missed masquerade reset", 5s))
+      << daemon().describe();
+  ASSERT_NE(entry_id(pod_entry), "") << pod_entry;
+  EXPECT_EQ(entry_id(line_with(entries_to(a.pods[1]), "dport=" + std::to_string(kOtherPodPort))),
+            entry_id(pod_entry))
+      << "the pod-to-pod entry was touched";
+  EXPECT_EQ(entry_id(line_with(entries_to(kServiceIp), "dport=" + std::to_string(kServicePort))),
+            entry_id(service_entry))
+      << "the kube-proxy-marked service entry was touched";
 }
 
 void PrintTo(const WindowCase& window, std::ostream* out) {

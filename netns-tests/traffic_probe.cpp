@@ -4,7 +4,9 @@
 //   serve-udp ADDR PORT [--timeout S]   print the source address of the first datagram, echo it
 //   serve-tcp ADDR PORT [--timeout S]   print the source address of the first connection, echo
 //   echo-udp ADDR PORT [--timeout S]    echo every datagram until SIGTERM or the timeout
-//   send-udp ADDR PORT [--expect-reply] [--timeout S]
+//   send-udp ADDR PORT [--expect-reply] [--resend-ms R] [--timeout S]
+//       with --resend-ms, the datagram is sent again from the same socket (one flow, one
+//       conntrack entry) every R ms until answered, as a resolver retries
 //   connect-tcp ADDR PORT [--timeout S] exit 0 once connected and one round trip completed
 //   ping ADDR [--count N] [--timeout S] ICMP/ICMPv6 echo over a raw socket
 //   udp-stream ADDR PORT [--interval-ms I] [--reply-timeout-ms T] [--count N] [--timeout S]
@@ -28,6 +30,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
@@ -254,25 +257,44 @@ int serve_tcp(const Endpoint& local, std::chrono::seconds timeout) {
 }
 
 // One datagram from a fresh socket; with `reply_deadline`, waits for the echo.
+// Sends `payload` (again every `resend`, when given, until answered) and waits for its echo.
 bool udp_exchange(const Endpoint& remote, const std::string& payload,
-                  std::optional<Clock::time_point> reply_deadline) {
+                  std::optional<Clock::time_point> reply_deadline,
+                  std::optional<std::chrono::milliseconds> resend = std::nullopt) {
   const Socket sock(remote.family(), SOCK_DGRAM, 0);
-  if (::sendto(sock.fd(), payload.data(), payload.size(), 0, remote.addr(), remote.length) < 0) {
-    throw SetupError(errno_text("sendto"));
-  }
+  const auto send = [&] {
+    if (::sendto(sock.fd(), payload.data(), payload.size(), 0, remote.addr(), remote.length) < 0) {
+      throw SetupError(errno_text("sendto"));
+    }
+  };
+  send();
   if (!reply_deadline) return true;
-  while (wait_fd(sock.fd(), POLLIN, *reply_deadline)) {
-    char buffer[2048];
-    const ssize_t got = ::recv(sock.fd(), buffer, sizeof buffer, 0);
-    if (got >= 0 && std::string(buffer, static_cast<std::size_t>(got)) == payload) return true;
+  int sends = 1;
+  for (;;) {
+    const auto wait_until =
+        resend ? std::min(*reply_deadline, Clock::now() + *resend) : *reply_deadline;
+    if (wait_fd(sock.fd(), POLLIN, wait_until)) {
+      char buffer[2048];
+      const ssize_t got = ::recv(sock.fd(), buffer, sizeof buffer, 0);
+      if (got >= 0 && std::string(buffer, static_cast<std::size_t>(got)) == payload) {
+        if (resend) std::printf("answered after %d send(s)\n", sends);
+        return true;
+      }
+      continue;
+    }
+    if (Clock::now() >= *reply_deadline) return false;
+    send();
+    ++sends;
   }
-  return false;
 }
 
-int send_udp(const Endpoint& remote, bool expect_reply, std::chrono::seconds timeout) {
+int send_udp(const Endpoint& remote, const Args& args, std::chrono::seconds timeout) {
   std::optional<Clock::time_point> deadline;
-  if (expect_reply) deadline = Clock::now() + timeout;
-  if (udp_exchange(remote, "fnft-probe", deadline)) return kOk;
+  if (args.flag("--expect-reply")) deadline = Clock::now() + timeout;
+  std::optional<std::chrono::milliseconds> resend;
+  if (args.options.count("--resend-ms") != 0)
+    resend = std::chrono::milliseconds(args.number("--resend-ms", 200));
+  if (udp_exchange(remote, "fnft-probe", deadline, resend)) return kOk;
   std::fprintf(stderr, "no reply within %llds\n", static_cast<long long>(timeout.count()));
   return kNoReply;
 }
@@ -488,7 +510,7 @@ int dispatch(const std::string& verb, const Args& args) {
   if (verb == "serve-tcp") return serve_tcp(where, timeout);
   if (verb == "echo-udp")
     return echo_udp(where, std::chrono::seconds(args.number("--timeout", 60)));
-  if (verb == "send-udp") return send_udp(where, args.flag("--expect-reply"), timeout);
+  if (verb == "send-udp") return send_udp(where, args, timeout);
   if (verb == "connect-tcp") return connect_tcp(where, timeout);
   if (verb == "udp-stream") return udp_stream(where, args);
   if (verb == "echo-tcp")

@@ -82,4 +82,20 @@ bool missed_masquerade(const Ruleset& tables, const ConntrackEntry& entry) {
   return postrouting_verdict(tables, entry) == PostroutingVerdict::masquerade;
 }
 
+bool touches_masquerade(const std::vector<NftOperation>& operations, const Ruleset& desired) {
+  const auto is_postrouting = [](const Chain& chain) {
+    return chain.base && chain.base->hook == Hook::postrouting;
+  };
+  return std::any_of(operations.begin(), operations.end(), [&](const NftOperation& operation) {
+    const Table* table = desired.find_table(operation.family, operation.table);
+    if (table == nullptr) return false;
+    if (operation.kind == NftOperation::Kind::add_table ||
+        operation.kind == NftOperation::Kind::delete_table) {
+      return std::any_of(table->chains.begin(), table->chains.end(), is_postrouting);
+    }
+    const Chain* chain = operation.chain.empty() ? nullptr : table->find_chain(operation.chain);
+    return chain != nullptr && is_postrouting(*chain);
+  });
+}
+
 }  // namespace fnft::state

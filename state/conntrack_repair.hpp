@@ -11,7 +11,9 @@
 
 #include <array>
 #include <cstdint>
+#include <vector>
 
+#include "state/nft_plan.hpp"
 #include "state/ruleset.hpp"
 
 namespace fnft::state {
@@ -43,5 +45,12 @@ PostroutingVerdict postrouting_verdict(const Ruleset& tables, const ConntrackEnt
 // NAT, and it is broken rather than merely new to us: never answered. Entries with a
 // service's DNAT are left to kube-proxy, whose own rules masquerade what they mean to.
 bool missed_masquerade(const Ruleset& tables, const ConntrackEntry& entry);
+
+// Whether a commit of `operations` can have ended such a window: it touched a nat postrouting
+// chain of `desired` (a rule added or deleted, the chain flushed or made) or created or
+// deleted the table holding one. The others (forward rules, a flowtable's devices as pods
+// come and go) leave the conntrack table unread: reading it walks the kernel's whole
+// conntrack hash, shared by every network namespace.
+bool touches_masquerade(const std::vector<NftOperation>& operations, const Ruleset& desired);
 
 }  // namespace fnft::state

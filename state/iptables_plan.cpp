@@ -152,6 +152,7 @@ IptablesPlan plan_iptables_changes(const IptablesRuleset& desired, const Iptable
                observed.find_table(name));
     if (table_plan.empty()) continue;
     plan.restore_payload += table_plan.payload(name);
+    plan.nat_changed = plan.nat_changed || name == "nat";
     for (const auto& change : table_plan.changes) plan.changes.push_back(name + ": " + change);
   }
   return plan;

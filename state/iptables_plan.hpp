@@ -19,6 +19,8 @@ struct IptablesPlan {
   // What changes, one line each, for the log: "nat: rewrite chain FLANNEL-POSTRTG (6 rules)",
   // "nat: add -A POSTROUTING ...", "filter: delete -A FORWARD ... (a duplicate)".
   std::vector<std::string> changes;
+  // The nat table changes: flanneld's masquerade rules (FLANNEL-POSTRTG and its jump).
+  bool nat_changed = false;
 
   bool empty() const { return restore_payload.empty(); }
 };

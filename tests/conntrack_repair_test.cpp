@@ -127,3 +127,62 @@ TEST(ConntrackRepairOptions, ARuleItCannotJudgeStopsTheEvaluation) {
 
 }  // namespace
 }  // namespace fnft::state
+
+namespace fnft::state {
+namespace {
+
+// Which commits read the conntrack table: the real planner's operations from what another
+// process left, judged against the desired ruleset.
+class TouchesMasquerade : public testing::Test {
+ protected:
+  std::vector<NftOperation> plan_from(const Ruleset& observed) const {
+    std::vector<OwnedTable> owned;
+    for (const auto& table : desired.tables) owned.push_back({table.family, table.name});
+    return plan_nft_changes(desired, observed, owned);
+  }
+  Chain& chain_of(Ruleset& tables, Hook hook) const {
+    for (auto& chain : tables.tables.front().chains) {
+      if (chain.base && chain.base->hook == hook) return chain;
+    }
+    throw std::logic_error("no such chain");
+  }
+
+  Ruleset desired = desired_nft_ruleset(dual_stack(), FastPath{{"cni0", "eth0"}, false});
+};
+
+TEST_F(TouchesMasquerade, AFlushedOrAlteredPostroutingChainDoes) {
+  Ruleset flushed = desired;
+  chain_of(flushed, Hook::postrouting).rules.clear();
+  EXPECT_TRUE(touches_masquerade(plan_from(flushed), desired));
+  Ruleset one_gone = desired;
+  chain_of(one_gone, Hook::postrouting).rules.pop_back();
+  EXPECT_TRUE(touches_masquerade(plan_from(one_gone), desired));
+}
+
+TEST_F(TouchesMasquerade, ADeletedTableDoes) {
+  Ruleset deleted = desired;
+  deleted.tables.erase(deleted.tables.begin());
+  EXPECT_TRUE(touches_masquerade(plan_from(deleted), desired));
+}
+
+TEST_F(TouchesMasquerade, ForwardRulesAndFlowtableDevicesDoNot) {
+  Ruleset forward_flushed = desired;
+  chain_of(forward_flushed, Hook::forward).rules.clear();
+  const auto forward_repair = plan_from(forward_flushed);
+  ASSERT_FALSE(forward_repair.empty());
+  EXPECT_FALSE(touches_masquerade(forward_repair, desired));
+
+  // A pod came: its veth joins the flowtable.
+  const Ruleset before_the_pod = desired;
+  desired = desired_nft_ruleset(dual_stack(), FastPath{{"cni0", "eth0", "veth1"}, false});
+  const auto new_device = plan_from(before_the_pod);
+  ASSERT_FALSE(new_device.empty());
+  EXPECT_FALSE(touches_masquerade(new_device, desired));
+}
+
+TEST_F(TouchesMasquerade, NothingCommittedTouchesNothing) {
+  EXPECT_FALSE(touches_masquerade(plan_from(desired), desired));
+}
+
+}  // namespace
+}  // namespace fnft::state

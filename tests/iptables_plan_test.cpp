@@ -80,11 +80,13 @@ TEST(IptablesPlan, EmptyIptablesGetsBothChainsAndJumps) {
   EXPECT_EQ(result.restore_payload, expected);
   EXPECT_EQ(result.changes.front(), "nat: add chain FLANNEL-POSTRTG (6 rules)");
   EXPECT_EQ(result.changes.back(), "filter: add " + std::string(kForwardJump));
+  EXPECT_TRUE(result.nat_changed);
 }
 
 TEST(IptablesPlan, ExactlyFlanneldsRulesNeedNothing) {
   const auto result = plan(saved_flannel_rules());
   EXPECT_TRUE(result.empty()) << result.restore_payload;
+  EXPECT_FALSE(result.nat_changed);
 }
 
 TEST(IptablesPlan, AForeignRuleInOurChainRewritesTheChainOnly) {
@@ -100,6 +102,7 @@ TEST(IptablesPlan, AForeignRuleInOurChainRewritesTheChainOnly) {
             "COMMIT\n");
   EXPECT_EQ(result.changes,
             std::vector<std::string>{"filter: rewrite chain FLANNEL-FWD (2 rules)"});
+  EXPECT_FALSE(result.nat_changed) << "the masquerade rules are as they were";
 }
 
 // flanneld's own poll (`iptables -C` per rule) never sees either of these.

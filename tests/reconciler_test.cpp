@@ -70,6 +70,30 @@ TEST_F(ReconcilerTest, ATargetIsAppliedAtOnceAndThenInSync) {
   EXPECT_EQ(reconciler_.stats().repairs, 0u) << "our own start is no repair";
 }
 
+TEST_F(ReconcilerTest, TheAfterCommitHookSeesEachLandedCommitAndNothingElse) {
+  std::vector<bool> seen;  // masquerade_changed of each commit the hook ran after
+  reconciler_.after_commit([&](const BackendResult& commit) {
+    seen.push_back(commit.masquerade_changed);
+    return std::string();
+  });
+  BackendResult masquerade;
+  masquerade.committed = true;
+  masquerade.masquerade_changed = true;
+  masquerade.changes = {"add rule ip flannel-nftd-ipv4 postrtg ..."};
+  BackendResult forward;
+  forward.committed = true;
+  forward.changes = {"add rule ip flannel-nftd-ipv4 forward ..."};
+  BackendResult nothing;  // the kernel already held the rules
+  BackendResult refused;
+  refused.error = "Operation not permitted";
+  backend_.results = {masquerade, forward, nothing, refused};
+  reconciler_.set_target(backend_, target());
+  reconciler_.transactions({foreign({kIpv4})});
+  reconciler_.transactions({foreign({kIpv4})});
+  reconciler_.transactions({foreign({kIpv4})});
+  EXPECT_EQ(seen, (std::vector<bool>{true, false}));
+}
+
 TEST_F(ReconcilerTest, AForeignCommitIsRepairedInTheTablesItTouchedOnly) {
   reconciler_.set_target(backend_, target());
   reconciler_.transactions({foreign({kIpv6})});

@@ -37,6 +37,9 @@ struct BackendResult {
   std::string generation;
   // When the kernel acked the commit, where the backend knows it (before it reads back).
   std::optional<std::chrono::steady_clock::time_point> committed_at;
+  // The commit changed the masquerade rules (nftables: a nat postrouting chain; iptables: the
+  // nat table): only then can connections have met a window without them.
+  bool masquerade_changed = false;
 };
 
 struct BackendObservation {

@@ -191,22 +191,23 @@ void IptablesBackend::next_family(const std::shared_ptr<Job>& job) {
                return;
              }
              if (job->purpose == Job::Purpose::apply) diverged();
-             restore_family(job, changes, plan.restore_payload);
+             restore_family(job, changes, plan.restore_payload, plan.nat_changed);
            });
 }
 
 void IptablesBackend::restore_family(const std::shared_ptr<Job>& job,
                                      const std::vector<std::string>& changes,
-                                     const std::string& payload) {
+                                     const std::string& payload, bool nat_changed) {
   const IptablesTools tools = iptables_tools(options_.which, job->work[job->next - 1].family);
   const std::vector<std::string> argv = restore_command(tools);
-  run_tool(argv, payload, [this, job, argv, changes](const ChildResult& restored) {
+  run_tool(argv, payload, [this, job, argv, changes, nat_changed](const ChildResult& restored) {
     if (!restored.ok()) {
       job->result.error = tool_failure(argv, restored);
       finish(job);
       return;
     }
     job->result.committed = true;
+    job->result.masquerade_changed = job->result.masquerade_changed || nat_changed;
     job->result.changes.insert(job->result.changes.end(), changes.begin(), changes.end());
     next_family(job);
   });

@@ -54,7 +54,7 @@ class IptablesBackend final : public Backend {
   // Saves, plans and (unless the job only observes) restores each family in turn.
   void next_family(const std::shared_ptr<Job>& job);
   void restore_family(const std::shared_ptr<Job>& job, const std::vector<std::string>& changes,
-                      const std::string& payload);
+                      const std::string& payload, bool nat_changed);
   void finish(const std::shared_ptr<Job>& job);
   // --random-fully where both the restore tool and the kernel take it; asked once.
   void probe_fully_random(std::function<void()> then);

@@ -8,6 +8,7 @@
 
 #include "netlink/netlink_error.hpp"
 #include "netlink/nft_dump.hpp"
+#include "state/conntrack_repair.hpp"
 #include "state/desired_ruleset.hpp"
 #include "state/flanneld_tables.hpp"
 #include "state/known_ruleset.hpp"
@@ -25,7 +26,9 @@ std::optional<std::string> failures_of(const netlink::ApplyResult& applied) {
   return text;
 }
 
-BackendResult result_of(const netlink::ApplyResult& applied) {
+// `desired`: the ruleset the commit was for; null for removals, which restore nothing.
+BackendResult result_of(const netlink::ApplyResult& applied,
+                        const state::Ruleset* desired = nullptr) {
   BackendResult result;
   result.error = failures_of(applied);
   result.committed = applied.committed;
@@ -34,6 +37,8 @@ BackendResult result_of(const netlink::ApplyResult& applied) {
   result.notes = applied.notes;
   result.generation = netlink::generation_text(applied);
   if (applied.committed) result.committed_at = std::chrono::steady_clock::now();
+  result.masquerade_changed =
+      desired != nullptr && state::touches_masquerade(applied.applied, *desired);
   return result;
 }
 
@@ -163,7 +168,7 @@ void NftablesBackend::apply(const state::Target& target,
       }
       left_out.insert(left_out.end(), vanished.begin(), vanished.end());
     }
-    result = result_of(applied);
+    result = result_of(applied, &desired);
     if (!left_out.empty()) {
       std::string names;
       for (std::size_t i = 0; i < left_out.size() && i < kDevicesNamed; ++i)
@@ -187,7 +192,7 @@ std::optional<BackendResult> NftablesBackend::apply_from_known(
   const netlink::ApplyResult applied =
       tables_.apply_known(desired, *known_, known_generation_, scope);
   if (!applied.committed) return std::nullopt;  // nothing to do per what we know: read to be sure
-  BackendResult result = result_of(applied);
+  BackendResult result = result_of(applied, &desired);
   result.notes.emplace_back(
       "planned from what the events say the kernel holds, without reading "
       "it first");

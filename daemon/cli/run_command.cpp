@@ -77,6 +77,11 @@ int run_command(const std::vector<std::string>& args) {
        "kernel has it (Linux 6.9+), else changes are repaired as they happen; on: exit 1 "
        "without it; off: never (then `flannel-nftd cleanup` or stopping the daemon is how to "
        "get out of protected tables)")
+      ("conntrack-reset", po::value<std::string>()->default_value("on")->value_name("on|off"),
+       "after every commit, delete the conntrack entries of connections whose first packet left "
+       "while our masquerade rules were missing (no NAT, never answered, masqueraded by the "
+       "rules now), so their next packet is masqueraded instead of unanswered until the entry "
+       "expires (UDP 30 s, a TCP connect 120 s); off: leave the conntrack table alone")
       ("repair-burst", po::value(&options.reconciler.budget.burst)->default_value(20)->value_name("N"),
        "repairs allowed back to back before a repair war backs off")
       ("repair-rate", po::value(&options.reconciler.budget.refill_per_second)->default_value(5)
@@ -103,6 +108,8 @@ int run_command(const std::vector<std::string>& args) {
   finish_config_options(vm, options.config);
   finish_fast_path_options(vm, options.fast_path);
   options.protect = parse_protect(vm["protect"].as<std::string>());
+  options.conntrack_reset =
+      parse_on_off("--conntrack-reset", vm["conntrack-reset"].as<std::string>());
   // The upper bounds are far past any sane setting and keep every duration representable.
   constexpr double kDay = 86400;
   bounded_option("--resync-period", static_cast<double>(resync_seconds), 1, kDay, "seconds");

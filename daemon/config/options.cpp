@@ -122,6 +122,12 @@ ProtectOption parse_protect(const std::string& text) {
   throw UsageError("--protect: \"" + text + "\" is not a choice; expected auto, on or off");
 }
 
+bool parse_on_off(const std::string& option, const std::string& text) {
+  if (text == "on" || text == "true") return true;
+  if (text == "off" || text == "false") return false;
+  throw UsageError(option + ": \"" + text + "\" is not a choice; expected on or off");
+}
+
 void finish_config_options(const po::variables_map& vm, ConfigOptions& out) {
   if (vm.count("mode") != 0) {
     out.mode = parse_mode(vm["mode"].as<std::string>());

@@ -42,6 +42,9 @@ struct FastPathSettings {
 enum class ProtectOption { automatic, on, off };
 // "auto", "on" or "off"; anything else is a UsageError.
 ProtectOption parse_protect(const std::string& text);
+// A switch like --conntrack-reset: "on"/"true" or "off"/"false"; else a UsageError naming
+// `option`.
+bool parse_on_off(const std::string& option, const std::string& text);
 
 // Thrown for bad usage; main prints it with the verb's usage hint and exits 2.
 class UsageError : public std::runtime_error {

@@ -4,6 +4,8 @@
 // state/conntrack_repair.hpp decides; netlink/conntrack_table.hpp reads and deletes.
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+
 #include "daemon/core/node_daemon.hpp"
 #include "netlink/netlink_error.hpp"
 #include "state/desired_ruleset.hpp"
@@ -11,7 +13,7 @@
 namespace fnft::daemon {
 
 std::string NodeDaemon::reset_missed_masquerade() {
-  if (!config_ || !config_->options.ip_masq) return {};
+  if (!options_.conntrack_reset || !config_ || !config_->options.ip_masq) return {};
   try {
     if (!conntrack_) conntrack_.emplace();
     // Every mode's postrouting rules mean the same: the nftables mode's, as data.
@@ -20,13 +22,17 @@ std::string NodeDaemon::reset_missed_masquerade() {
     for (const auto family : {state::Family::ipv4, state::Family::ipv6}) {
       if (rules.tables.empty() || (family == state::Family::ipv4 ? !config_->ipv4 : !config_->ipv6))
         continue;
+      const auto started = std::chrono::steady_clock::now();
       const auto result = conntrack_->reset(family, [&](const state::ConntrackEntry& entry) {
         return state::missed_masquerade(rules, entry);
       });
       connections_reset_[family] += result.deleted;
       reset += result.deleted;
-      spdlog::debug("conntrack ({}): {} entries without NAT or reply examined, {} reset",
-                    state::family_name(family), result.examined, result.deleted);
+      spdlog::debug("conntrack ({}): {} entries without NAT or reply examined, {} reset in {} us",
+                    state::family_name(family), result.examined, result.deleted,
+                    std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::steady_clock::now() - started)
+                        .count());
     }
     said_conntrack_failed_ = false;
     if (reset == 0) return {};

@@ -64,7 +64,9 @@ NodeDaemon::NodeDaemon(boost::asio::io_context& io, RunOptions options)
   // SIGUSR1 would end the process; here it asks for the status line.
   signals_.add(SIGUSR1);
   reconciler_.on_reconciled([this](bool committed) { reconciled(committed); });
-  reconciler_.after_commit([this] { return reset_missed_masquerade(); });
+  reconciler_.after_commit([this](const BackendResult& commit) {
+    return commit.masquerade_changed ? reset_missed_masquerade() : std::string();
+  });
 }
 
 void NodeDaemon::start() {

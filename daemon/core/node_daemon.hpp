@@ -52,6 +52,8 @@ struct RunOptions {
   std::string metrics_address = kDefaultMetricsAddress;  // "" or "off": none
   // /healthz turns 503 once the rules have been out of sync this long.
   std::chrono::seconds health_out_of_sync{5};
+  // After each commit, delete the conntrack entries that met a window without masquerade.
+  bool conntrack_reset = true;
 };
 
 class NodeDaemon {

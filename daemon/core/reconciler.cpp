@@ -246,7 +246,7 @@ void Reconciler::applied(const std::string& reason, bool is_repair, Clock::time_
         ++metrics_.repairs[{"all", "resync"}];
       }
     }
-    const std::string afterwards = after_commit_ ? after_commit_() : std::string();
+    const std::string afterwards = after_commit_ ? after_commit_(result) : std::string();
     const auto level = budget_.backing_off() ? spdlog::level::debug : spdlog::level::info;
     spdlog::log(level, "{} after {}: {} change(s) committed in {} us{}{}",
                 is_repair ? "repaired" : "applied", reason, result.changes.size(), micros,

@@ -37,10 +37,11 @@ class Reconciler {
 
   Reconciler(boost::asio::io_context& io, OwnCommit own, Options options);
 
-  // Called after every successful apply with whether it committed.
   // Runs right after each commit that landed whole, before it is logged: what it returns
   // ("; 3 connection(s) that missed masquerade reset") ends the commit's log line.
-  void after_commit(std::function<std::string()> callback) { after_commit_ = std::move(callback); }
+  using AfterCommit = std::function<std::string(const BackendResult&)>;
+  void after_commit(AfterCommit callback) { after_commit_ = std::move(callback); }
+  // Called after every successful apply with whether it committed.
   void on_reconciled(std::function<void(bool committed)> callback) {
     on_reconciled_ = std::move(callback);
   }
@@ -104,7 +105,7 @@ class Reconciler {
   bool in_flight_ = false;
   std::optional<std::pair<std::string, bool>> queued_;  // reason, is_repair
   std::function<void(bool)> on_reconciled_;
-  std::function<std::string()> after_commit_;
+  AfterCommit after_commit_;
   ReconcilerStats stats_;
   // The repair war report: who undid us, and when we last said so.
   std::optional<netlink::NftTransaction> last_offender_;
