@@ -162,8 +162,7 @@ ConntrackTable::Reset ConntrackTable::reset(state::Family family, const Predicat
       nlmsghdr* message = mnl_nlmsg_put_header(batch.data() + used);
       message->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE;
       message->nlmsg_flags = NLM_F_REQUEST;
-      auto* header =
-          static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(message, sizeof(nfgenmsg)));
+      auto* header = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(message, sizeof(nfgenmsg)));
       header->nfgen_family = family == state::Family::ipv4 ? AF_INET : AF_INET6;
       header->version = NFNETLINK_V0;
       if (nfct_nlmsg_build(message, matches.entries[next].get()) != 0) {
