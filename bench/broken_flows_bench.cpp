@@ -118,11 +118,13 @@ nlohmann::json to_json(const WindowRunResult& run) {
           {"conntrack_entries", run.conntrack_entries},
           {"reset_us", run.reset_micros},
           {"examined", run.examined},
+          {"reactor_cpu_ms", run.reactor_cpu_ms},
           {"daemon_cpu_ms", run.daemon_cpu_ms},
           {"healthz_answers", run.reactor.answers},
           {"healthz_failures", run.reactor.failures},
           {"healthz_longest_ms", run.reactor.longest_ms},
-          {"healthz_median_ms", run.reactor.median_ms}};
+          {"healthz_median_ms", run.reactor.median_ms},
+          {"daemon_warnings", run.daemon_warnings}};
 }
 
 // The reset's cost where the table is full of other traffic: the same repairs with and
@@ -143,6 +145,8 @@ void measure_busy_table(const Options& options, MarkdownTable& table, nlohmann::
     settings.probe_reactor = true;
     std::cout << "busy table, --conntrack-reset=" << (reset ? "on" : "off") << " ..." << std::flush;
     const WindowRunResult run = run_windows(settings);
+    for (std::size_t i = 0; i < run.daemon_warnings.size() && i < 3; ++i)
+      std::cout << "\n  the daemon: " << run.daemon_warnings[i];
     std::cout << " " << run.conntrack_entries << " entries, healthz longest "
               << fixed(run.reactor.longest_ms, 1) << " ms\n";
     table.add_row({reset ? "on" : "off", std::to_string(run.conntrack_entries),
@@ -161,7 +165,8 @@ int run(const Options& options) {
   testkit::remove_stale_namespaces();
   const MachineInfo machine = machine_info();
   MarkdownTable broken({"mode", "mutation", "reset", "windows", "repairs", "flows", "late",
-                        "broken", "unNATed left", "reset", "reset us (p50)", "daemon CPU ms"});
+                        "broken", "unNATed left", "reset", "reset us (p50)", "reactor CPU ms",
+                        "daemon CPU ms"});
   nlohmann::json json = {{"machine", {{"kernel", machine.kernel}, {"cpus", machine.cpus}}},
                          {"windows", options.windows},
                          {"gap_ms", options.gap_ms},
@@ -205,7 +210,7 @@ int run(const Options& options) {
                       std::to_string(run.flows.never_answered),
                       std::to_string(run.unnated_entries_left),
                       std::to_string(run.connections_reset), median_of(run.reset_micros, 0),
-                      fixed(run.daemon_cpu_ms, 1)});
+                      fixed(run.reactor_cpu_ms, 1), fixed(run.daemon_cpu_ms, 0)});
       nlohmann::json entry = to_json(run);
       entry["mode"] = scenario.mode;
       entry["mutation"] = scenario.mutation_name;
@@ -224,8 +229,9 @@ int run(const Options& options) {
            << " ms apart. windows: mutations the tool made; late: flows answered only on a "
               "resend; broken: never answered by the end; unNATed left: pod-to-outside "
               "conntrack entries without NAT at the end; reset: entries the daemon deleted; "
-              "reset us: one reset's time (both families); daemon CPU: from the first "
-              "mutation to the end.\n\n"
+              "reset us: one reset's time (both families, on the daemon's worker thread); "
+              "reactor CPU: the daemon's main thread (schedstat), daemon CPU: the whole process "
+              "(utime + stime, 10 ms ticks), both from the first mutation to the end.\n\n"
            << broken.text();
   std::cout << "\n" << broken.text();
   if (options.unrelated_entries > 0) {

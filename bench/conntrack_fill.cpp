@@ -54,6 +54,8 @@ FillResult fill_conntrack_table(std::uint64_t entries, bool answered) {
   std::unique_ptr<nf_conntrack, Destroy> ct(nfct_new());
   nfct_set_attr_u8(ct.get(), ATTR_L3PROTO, AF_INET);
   nfct_set_attr_u8(ct.get(), ATTR_L4PROTO, IPPROTO_UDP);
+  nfct_set_attr_u8(ct.get(), ATTR_REPL_L3PROTO, AF_INET);
+  nfct_set_attr_u8(ct.get(), ATTR_REPL_L4PROTO, IPPROTO_UDP);
   nfct_set_attr_u16(ct.get(), ATTR_PORT_DST, htons(53));
   nfct_set_attr_u32(ct.get(), ATTR_TIMEOUT, 3600);
   if (answered) nfct_set_attr_u32(ct.get(), ATTR_STATUS, IPS_SEEN_REPLY | IPS_ASSURED);

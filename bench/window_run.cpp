@@ -90,7 +90,7 @@ std::uint64_t conntrack_count(const testkit::FlannelNode& node) {
 
 void read_daemon_log(const std::string& text, WindowRunResult& result) {
   result.repairs = static_cast<int>(testkit::lines_containing(text, "repaired after").size());
-  static const std::regex reset_line(R"(; (\d+) connection\(s\) that missed masquerade reset)");
+  static const std::regex reset_line(R"((\d+) connection\(s\) that missed masquerade reset after)");
   static const std::regex timing(
       R"((\d+) entries without NAT or reply examined, (\d+) reset in (\d+) us)");
   std::istringstream lines(text);
@@ -142,10 +142,14 @@ WindowRunResult run_windows(const WindowRunSettings& settings) {
   result.flows = load.finish(settings.tail);
   if (probe) result.reactor = probe->finish();
   const auto cpu_after = daemon->cpu_time();
-  result.daemon_cpu_ms =
+  result.reactor_cpu_ms =
       std::chrono::duration<double, std::milli>(cpu_after.runtime - cpu_before.runtime).count();
+  result.daemon_cpu_ms = std::chrono::duration<double, std::milli>(cpu_after.user_plus_system -
+                                                                   cpu_before.user_plus_system)
+                             .count();
   result.unnated_entries_left = unnated_entries(node);
   read_daemon_log(read_from(log, from), result);
+  result.daemon_warnings = testkit::warnings_and_errors(log);
   daemon->stop();
   return result;
 }

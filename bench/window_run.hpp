@@ -40,8 +40,12 @@ struct WindowRunResult {
   std::uint64_t conntrack_entries = 0;   // the node's table before the flows
   std::vector<double> reset_micros;      // each conntrack reset of a repair (both families)
   std::vector<double> examined;          // entries each reset examined
-  double daemon_cpu_ms = 0;              // from the first mutation to the end
+  // From the first mutation to the end: the reactor's thread (schedstat) and the whole
+  // process (utime + stime, 10 ms ticks; the conntrack reset's worker thread included).
+  double reactor_cpu_ms = 0;
+  double daemon_cpu_ms = 0;
   ReactorProbe::Waits reactor;
+  std::vector<std::string> daemon_warnings;  // what it logged at warning or above
 };
 
 // Throws std::runtime_error when the node cannot be built or the daemon does not start.

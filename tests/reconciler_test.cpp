@@ -72,9 +72,8 @@ TEST_F(ReconcilerTest, ATargetIsAppliedAtOnceAndThenInSync) {
 
 TEST_F(ReconcilerTest, TheAfterCommitHookSeesEachLandedCommitAndNothingElse) {
   std::vector<bool> seen;  // masquerade_changed of each commit the hook ran after
-  reconciler_.after_commit([&](const BackendResult& commit) {
+  reconciler_.after_commit([&](const std::string& /*reason*/, const BackendResult& commit) {
     seen.push_back(commit.masquerade_changed);
-    return std::string();
   });
   BackendResult masquerade;
   masquerade.committed = true;

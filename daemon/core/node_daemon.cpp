@@ -60,12 +60,14 @@ NodeDaemon::NodeDaemon(boost::asio::io_context& io, RunOptions options)
       resync_timer_(io),
       poll_timer_(io),
       cni_survey_timer_(io),
-      config_retry_timer_(io) {
+      config_retry_timer_(io),
+      connection_resetter_(
+          io, [this](const ConnectionResetter::Result& result) { connections_reset(result); }) {
   // SIGUSR1 would end the process; here it asks for the status line.
   signals_.add(SIGUSR1);
   reconciler_.on_reconciled([this](bool committed) { reconciled(committed); });
-  reconciler_.after_commit([this](const BackendResult& commit) {
-    return commit.masquerade_changed ? reset_missed_masquerade() : std::string();
+  reconciler_.after_commit([this](const std::string& reason, const BackendResult& commit) {
+    if (commit.masquerade_changed) reset_missed_masquerade(reason);
   });
 }
 

@@ -21,6 +21,7 @@
 #include "daemon/config/config_files.hpp"
 #include "daemon/config/config_watcher.hpp"
 #include "daemon/config/options.hpp"
+#include "daemon/core/connection_resetter.hpp"
 #include "daemon/core/fast_path_controller.hpp"
 #include "daemon/core/instance_lock.hpp"
 #include "daemon/core/nft_event_source.hpp"
@@ -30,7 +31,6 @@
 #include "daemon/observe/health.hpp"
 #include "daemon/observe/http_server.hpp"
 #include "daemon/observe/node_snapshot.hpp"
-#include "netlink/conntrack_table.hpp"
 #include "netlink/nfnl_socket.hpp"
 #include "netlink/nft_probe.hpp"
 
@@ -103,9 +103,11 @@ class NodeDaemon {
   void arm_poll();
   void wait_for_signal();
   void reconciled(bool committed);
-  // After each commit: deletes the conntrack entries that met a window without masquerade
-  // (daemon/core/node_conntrack.cpp); "; N connection(s) that missed masquerade reset", or "".
-  std::string reset_missed_masquerade();
+  // After a commit that changed the masquerade rules: has the conntrack entries that met a
+  // window without them deleted (daemon/core/node_conntrack.cpp), and counts and logs what
+  // was.
+  void reset_missed_masquerade(const std::string& reason);
+  void connections_reset(const ConnectionResetter::Result& result);
   // What the daemon has done so far, for STATUS= and the log.
   std::string activity() const;
   // The observers' answers (daemon/core/node_observers.cpp): one snapshot of the daemon,
@@ -168,7 +170,7 @@ class NodeDaemon {
   static constexpr const char* kConfigRetry = "trying the read again";
   boost::asio::steady_timer config_retry_timer_;
   std::chrono::milliseconds config_retry_delay_ = kFirstConfigRetry;
-  std::optional<netlink::ConntrackTable> conntrack_;
+  ConnectionResetter connection_resetter_;
   bool said_conntrack_failed_ = false;
   std::map<state::Family, std::uint64_t> connections_reset_;  // for `status` and /metrics
   int exit_code_ = kExitOk;

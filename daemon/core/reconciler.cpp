@@ -246,11 +246,11 @@ void Reconciler::applied(const std::string& reason, bool is_repair, Clock::time_
         ++metrics_.repairs[{"all", "resync"}];
       }
     }
-    const std::string afterwards = after_commit_ ? after_commit_(result) : std::string();
+    if (after_commit_) after_commit_(reason, result);
     const auto level = budget_.backing_off() ? spdlog::level::debug : spdlog::level::info;
-    spdlog::log(level, "{} after {}: {} change(s) committed in {} us{}{}",
+    spdlog::log(level, "{} after {}: {} change(s) committed in {} us{}",
                 is_repair ? "repaired" : "applied", reason, result.changes.size(), micros,
-                result.generation, afterwards);
+                result.generation);
     for (const auto& note : result.notes) spdlog::log(level, "  {}", note);
     for (const auto& change : result.changes) spdlog::debug("  {}", change);
   } else {

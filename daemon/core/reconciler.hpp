@@ -37,9 +37,8 @@ class Reconciler {
 
   Reconciler(boost::asio::io_context& io, OwnCommit own, Options options);
 
-  // Runs right after each commit that landed whole, before it is logged: what it returns
-  // ("; 3 connection(s) that missed masquerade reset") ends the commit's log line.
-  using AfterCommit = std::function<std::string(const BackendResult&)>;
+  // Runs right after each commit that landed whole, with what it was for.
+  using AfterCommit = std::function<void(const std::string& reason, const BackendResult&)>;
   void after_commit(AfterCommit callback) { after_commit_ = std::move(callback); }
   // Called after every successful apply with whether it committed.
   void on_reconciled(std::function<void(bool committed)> callback) {
