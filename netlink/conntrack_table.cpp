@@ -165,10 +165,15 @@ ConntrackTable::Reset ConntrackTable::reset(state::Family family, const Predicat
       auto* header = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(message, sizeof(nfgenmsg)));
       header->nfgen_family = family == state::Family::ipv4 ? AF_INET : AF_INET6;
       header->version = NFNETLINK_V0;
-      if (nfct_nlmsg_build(message, matches.entries[next].get()) != 0) {
+      const nf_conntrack* entry = matches.entries[next].get();
+      if (nfct_nlmsg_build(message, entry) != 0) {
         ++refused;
         continue;
       }
+      // The kernel deletes only the entry of this id: one that replaced it under the same
+      // tuple since the dump (a new, masqueraded connection) stays.
+      if (nfct_attr_is_set(entry, ATTR_ID) > 0)
+        mnl_attr_put_u32(message, CTA_ID, htonl(nfct_get_attr_u32(entry, ATTR_ID)));
       used += NLMSG_ALIGN(message->nlmsg_len);
     }
     if (used == 0) continue;
