@@ -43,6 +43,9 @@
 // lost ends flanneld (main.go 497-505); its next start finds the old lease in subnet.env.
 // Stopping (SIGTERM) runs no netfilter command: flanneld leaves its rules in place.
 //
+// Over 400 lines: one standalone program that follows flanneld's path in its order, each step
+// beside the source lines it replays; split, the steps would lose their citations.
+//
 //   flanneld_replay --subnet-file=F --network=CIDR --lease=CIDR [--ipv6-network=CIDR
 //       --ipv6-lease=CIDR] [--no-ipv4] [--enable-nftables] [--ip-masq=true|false]
 //       [--iptables-forward-rules=true|false] [--iptables-resync=SECONDS] [--mtu=N]
